@@ -1,0 +1,21 @@
+#!/bin/sh
+# install-deps.sh: installs every Debian package otelgate needs to build,
+# test and run. README, .ci/run and users all call this one script.
+set -eu
+
+packages="
+  build-essential autoconf automake libtool pkg-config
+  libevent-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler
+  liblmdb-dev lmdb-utils libyaml-dev zlib1g-dev libssl-dev
+  android-libboringssl-dev
+  libcmocka-dev mandoc curl nghttp2-client python3 procps iproute2
+"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: run as root (apt-get install needs it)" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $packages

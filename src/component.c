@@ -1,0 +1,23 @@
+/* component.c: names of component kinds and signals, as the config file and
+ * the logs spell them. */
+#include "autoconf.h"
+
+#include "component.h"
+
+const char *component_kind_name(enum og_kind kind)
+{
+    static const char *const names[] = { "receiver", "processor", "exporter", "extension" };
+    return kind < OG_KIND_COUNT ? names[kind] : "?";
+}
+
+const char *component_kind_section(enum og_kind kind)
+{
+    static const char *const names[] = { "receivers", "processors", "exporters", "extensions" };
+    return kind < OG_KIND_COUNT ? names[kind] : "?";
+}
+
+const char *component_signal_name(enum og_signal signal)
+{
+    static const char *const names[] = { "traces", "metrics", "logs" };
+    return signal < OG_SIGNAL_COUNT ? names[signal] : "?";
+}

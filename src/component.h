@@ -1,0 +1,64 @@
+/* component.h: the contract every receiver, processor, exporter and extension
+ * implements (one const struct per type, listed in registry.c), and the
+ * running instance the gateway keeps for each configured id. */
+#ifndef OG_COMPONENT_H
+#define OG_COMPONENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config_diag.h"
+#include "config_schema.h"
+
+enum og_kind {
+    OG_KIND_RECEIVER,
+    OG_KIND_PROCESSOR,
+    OG_KIND_EXPORTER,
+    OG_KIND_EXTENSION,
+    OG_KIND_COUNT,
+};
+
+enum og_signal {
+    OG_SIGNAL_TRACES,
+    OG_SIGNAL_METRICS,
+    OG_SIGNAL_LOGS,
+    OG_SIGNAL_COUNT,
+};
+#define OG_SIGNAL_BIT(s) (1u << (s))
+#define OG_SIGNAL_ALL    0x7u
+
+struct gateway;
+struct component;
+
+struct og_component_type {
+    const char *name;                       /* config type, Collector spelling: "health_check" */
+    enum og_kind kind;
+    const struct og_config_key *keys;       /* schema; { NULL }-terminated */
+    size_t conf_size;                       /* size of the parsed per-instance conf */
+    unsigned signals;                       /* pipeline signals it can serve (not extensions) */
+    /* Checks what the key table cannot express (keys that exclude each other).
+     * Reports on <d> and returns -1 on an error. May be NULL. */
+    int (*check)(const void *conf, const char *id, struct config_diag *d);
+    /* Acquires what the component needs (ports, directories) and starts it.
+     * Runs on the main thread before any client is served; may block. Returns
+     * 0, or -1 with a one-line reason in err. */
+    int (*start)(struct component *c, struct gateway *gw, char *err, size_t errlen);
+    /* Requests still being served, summed over workers: the drain waits for
+     * 0. May be NULL (nothing in flight, ever). */
+    uint64_t (*inflight)(const struct component *c);
+    /* Releases everything; must accept a component whose start failed. */
+    void (*stop)(struct component *c);
+};
+
+struct component {
+    const struct og_component_type *type;
+    const char *id;                         /* borrowed from the config */
+    const void *conf;                       /* borrowed from the config */
+    void *state;                            /* owned by the type's start/stop */
+};
+
+const char *component_kind_name(enum og_kind kind);          /* "receiver" */
+const char *component_kind_section(enum og_kind kind);       /* "receivers" */
+const char *component_signal_name(enum og_signal signal);    /* "traces" */
+
+#endif

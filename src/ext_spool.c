@@ -1,0 +1,128 @@
+/* ext_spool.c: the spool extension's directory. Start-up creates it and takes
+ * an exclusive lock on it, so a second otelgate pointed at the same directory
+ * is refused instead of interleaving writes with the first. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "component.h"
+#include "log.h"
+
+#define SPOOL_LOCK_NAME "otelgate.lock"
+
+struct ext_spool_conf {
+    char *directory;
+};
+
+static const struct og_config_key ext_spool_keys[] = {
+    { "directory", KEY_STRING, "/var/lib/otelgate", offsetof(struct ext_spool_conf, directory),
+      .doc = "directory holding the spool; created at start if missing" },
+    { NULL },
+};
+
+struct ext_spool_state {
+    int lock_fd;
+};
+
+/* mkdir -p: creates each missing component of <path> with mode 0750. */
+static int ext_spool_mkdirs(const char *path, char *err, size_t errlen)
+{
+    char buf[PATH_MAX];
+
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+        snprintf(err, errlen, "directory path too long");
+        return -1;
+    }
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(buf, 0750) == -1 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create directory %s: %s", buf, strerror(errno));
+            return -1;
+        }
+        *p = saved;
+        if (saved == '\0')
+            break;
+    }
+    struct stat st;
+    if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a directory", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int ext_spool_lock(struct ext_spool_state *s, const char *dir, char *err, size_t errlen)
+{
+    char path[PATH_MAX], pid[32], held[32] = "";
+
+    snprintf(path, sizeof(path), "%s/%s", dir, SPOOL_LOCK_NAME);
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (s->lock_fd == -1) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+        ssize_t n = pread(s->lock_fd, held, sizeof(held) - 1, 0);
+        held[n > 0 ? n : 0] = '\0';
+        held[strcspn(held, "\n")] = '\0';
+        snprintf(err, errlen, "spool directory %s is in use by another otelgate (pid %s)", dir,
+                 held[0] ? held : "unknown");
+        return -1;
+    }
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(s->lock_fd, 0) == -1 || pwrite(s->lock_fd, pid, (size_t)len, 0) != len) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int ext_spool_start(struct component *c, struct gateway *gw, char *err, size_t errlen)
+{
+    const struct ext_spool_conf *conf = c->conf;
+    struct ext_spool_state *s = calloc(1, sizeof(*s));
+
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->lock_fd = -1;
+    c->state = s;
+    if (ext_spool_mkdirs(conf->directory, err, errlen) != 0 || ext_spool_lock(s, conf->directory, err, errlen) != 0)
+        return -1;
+    log_info(c->id, "ready directory=%s", conf->directory);
+    return 0;
+}
+
+static void ext_spool_stop(struct component *c)
+{
+    struct ext_spool_state *s = c->state;
+
+    if (s == NULL)
+        return;
+    if (s->lock_fd != -1)
+        close(s->lock_fd);
+    free(s);
+    c->state = NULL;
+}
+
+const struct og_component_type ext_spool_type = {
+    .name = "spool",
+    .kind = OG_KIND_EXTENSION,
+    .keys = ext_spool_keys,
+    .conf_size = sizeof(struct ext_spool_conf),
+    .start = ext_spool_start,
+    .stop = ext_spool_stop,
+};

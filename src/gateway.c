@@ -1,0 +1,184 @@
+/* gateway.c: start-up and shut-down order of the running parts. */
+#include "autoconf.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "component.h"
+#include "config.h"
+#include "gateway.h"
+#include "log.h"
+#include "reactor.h"
+
+struct gateway {
+    const struct config *cfg;
+    struct reactor_pool *workers;
+    atomic_bool draining;
+    struct timespec started;
+    char started_iso[40];
+    struct component *components;       /* started ones, in start order */
+    size_t ncomponents, capacity;
+};
+
+static unsigned gateway_worker_count(const struct config *cfg)
+{
+    if (cfg->service.workers > 0)
+        return (unsigned)cfg->service.workers;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+static bool gateway_has(const struct gateway *gw, const struct config_component *cc)
+{
+    for (size_t i = 0; i < gw->ncomponents; i++)
+        if (gw->components[i].conf == cc->conf)
+            return true;
+    return false;
+}
+
+/* Starts <cc> unless a pipeline before already did (a receiver may feed
+ * several pipelines: it still is one instance). */
+static int gateway_start_one(struct gateway *gw, const struct config_component *cc, char *err, size_t errlen)
+{
+    char why[384] = "";
+
+    if (gateway_has(gw, cc))
+        return 0;
+    struct component *c = &gw->components[gw->ncomponents];
+    c->type = cc->type;
+    c->id = cc->id;
+    c->conf = cc->conf;
+    c->state = NULL;
+    gw->ncomponents++;
+    if (cc->type->start != NULL && cc->type->start(c, gw, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "%s %s: %s", component_kind_name(cc->type->kind), cc->id, why);
+        return -1;
+    }
+    log_debug("otelgate", "started %s %s", component_kind_name(cc->type->kind), cc->id);
+    return 0;
+}
+
+static int gateway_start_kind(struct gateway *gw, enum og_kind kind, char *err, size_t errlen)
+{
+    const struct config *cfg = gw->cfg;
+
+    for (size_t p = 0; p < cfg->npipelines; p++) {
+        const struct config_pipeline *pl = &cfg->pipelines[p];
+        struct config_component **v = kind == OG_KIND_RECEIVER ? pl->receivers
+                                    : kind == OG_KIND_PROCESSOR ? pl->processors : pl->exporters;
+        size_t n = kind == OG_KIND_RECEIVER ? pl->nreceivers
+                 : kind == OG_KIND_PROCESSOR ? pl->nprocessors : pl->nexporters;
+        for (size_t i = 0; i < n; i++)
+            if (gateway_start_one(gw, v[i], err, errlen) != 0)
+                return -1;
+    }
+    return 0;
+}
+
+static void gateway_set_started(struct gateway *gw)
+{
+    struct timespec now;
+    struct tm tm;
+
+    clock_gettime(CLOCK_MONOTONIC, &gw->started);
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    size_t n = strftime(gw->started_iso, sizeof(gw->started_iso), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(gw->started_iso + n, sizeof(gw->started_iso) - n, ".%03dZ", (int)(now.tv_nsec / 1000000));
+}
+
+int gateway_start(struct gateway **out, const struct config *cfg, char *err, size_t errlen)
+{
+    struct gateway *gw = calloc(1, sizeof(*gw));
+    unsigned nworkers = gateway_worker_count(cfg);
+
+    if (gw == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    gw->cfg = cfg;
+    atomic_init(&gw->draining, false);
+    gateway_set_started(gw);
+    for (int k = 0; k < OG_KIND_COUNT; k++)
+        gw->capacity += cfg->sections[k].n;
+    gw->components = calloc(gw->capacity ? gw->capacity : 1, sizeof(*gw->components));
+    if (gw->components == NULL) {
+        free(gw);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (reactor_pool_create(&gw->workers, nworkers, err, errlen) != 0 ||
+        reactor_pool_start(gw->workers, err, errlen) != 0)
+        goto fail;
+    for (size_t i = 0; i < cfg->nextensions; i++)
+        if (gateway_start_one(gw, cfg->extensions[i], err, errlen) != 0)
+            goto fail;
+    if (gateway_start_kind(gw, OG_KIND_EXPORTER, err, errlen) != 0 ||
+        gateway_start_kind(gw, OG_KIND_PROCESSOR, err, errlen) != 0 ||
+        gateway_start_kind(gw, OG_KIND_RECEIVER, err, errlen) != 0)
+        goto fail;
+    log_info("otelgate", "started workers=%u extensions=%zu pipelines=%zu config=%s", nworkers, cfg->nextensions,
+             cfg->npipelines, cfg->path);
+    *out = gw;
+    return 0;
+fail:
+    gateway_stop(gw);
+    return -1;
+}
+
+void gateway_stop(struct gateway *gw)
+{
+    if (gw == NULL)
+        return;
+    for (size_t i = gw->ncomponents; i-- > 0;) {
+        struct component *c = &gw->components[i];
+        if (c->type->stop != NULL)
+            c->type->stop(c);
+    }
+    reactor_pool_stop(gw->workers);
+    reactor_pool_destroy(gw->workers);
+    free(gw->components);
+    free(gw);
+}
+
+void gateway_set_draining(struct gateway *gw)
+{
+    atomic_store(&gw->draining, true);
+}
+
+bool gateway_draining(const struct gateway *gw)
+{
+    return atomic_load(&gw->draining);
+}
+
+uint64_t gateway_inflight(const struct gateway *gw)
+{
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < gw->ncomponents; i++)
+        if (gw->components[i].type->inflight != NULL)
+            n += gw->components[i].type->inflight(&gw->components[i]);
+    return n;
+}
+
+struct reactor_pool *gateway_workers(struct gateway *gw)
+{
+    return gw->workers;
+}
+
+const char *gateway_started_iso(const struct gateway *gw)
+{
+    return gw->started_iso;
+}
+
+double gateway_uptime(const struct gateway *gw)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - gw->started.tv_sec) + (double)(now.tv_nsec - gw->started.tv_nsec) / 1e9;
+}

@@ -1,0 +1,25 @@
+/* registry.c: every component type, one line each. A new component is one new
+ * file plus one line here. */
+#include "autoconf.h"
+
+#include <string.h>
+
+#include "registry.h"
+
+extern const struct og_component_type ext_health_check_type;
+extern const struct og_component_type ext_spool_type;
+
+const struct og_component_type *const registry_types[] = {
+    &ext_health_check_type,
+    &ext_spool_type,
+    NULL,
+};
+
+const struct og_component_type *registry_find(const struct og_component_type *const *table, enum og_kind kind,
+                                              const char *name)
+{
+    for (size_t i = 0; table[i] != NULL; i++)
+        if (table[i]->kind == kind && strcmp(table[i]->name, name) == 0)
+            return table[i];
+    return NULL;
+}
