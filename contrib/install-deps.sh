@@ -6,7 +6,7 @@ set -eu
 packages="
   build-essential autoconf automake libtool pkg-config
   libevent-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler
-  liblmdb-dev lmdb-utils libyaml-dev zlib1g-dev libssl-dev
+  liblmdb-dev lmdb-utils libyaml-dev zlib1g-dev libssl-dev libhttp-parser-dev libjansson-dev
   android-libboringssl-dev
   libcmocka-dev mandoc curl nghttp2-client python3 procps iproute2
 "

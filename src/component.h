@@ -29,6 +29,22 @@ enum og_signal {
 
 struct gateway;
 struct component;
+struct reactor;
+
+/* One request's telemetry as a pipeline carries it: the protobuf bytes of an
+ * Export*ServiceRequest, exactly as received (after decompression or JSON
+ * conversion), with what the intake scan counted. */
+struct otlp_payload {
+    enum og_signal signal;
+    const uint8_t *data;        /* borrowed: valid during consume() only */
+    size_t len;
+    uint64_t resources;
+    uint64_t items;             /* spans, data points or log records */
+    const char *tenant;         /* "" until tenancy arrives */
+};
+
+/* consume() results besides 0 and -1: refused for now, the client retries. */
+#define OG_RETRY 1
 
 struct og_component_type {
     const char *name;                       /* config type, Collector spelling: "health_check" */
@@ -38,7 +54,7 @@ struct og_component_type {
     unsigned signals;                       /* pipeline signals it can serve (not extensions) */
     /* Checks what the key table cannot express (keys that exclude each other).
      * Reports on <d> and returns -1 on an error. May be NULL. */
-    int (*check)(const void *conf, const char *id, struct config_diag *d);
+    int (*check)(const void *conf, const char *id, int line, int col, struct config_diag *d);
     /* Acquires what the component needs (ports, directories) and starts it.
      * Runs on the main thread before any client is served; may block. Returns
      * 0, or -1 with a one-line reason in err. */
@@ -46,6 +62,15 @@ struct og_component_type {
     /* Requests still being served, summed over workers: the drain waits for
      * 0. May be NULL (nothing in flight, ever). */
     uint64_t (*inflight)(const struct component *c);
+    /* Stops taking new work (receivers: close listeners, finish what is in
+     * flight). Main thread; may be NULL. */
+    void (*drain)(struct component *c);
+    /* Exporters: takes one request's telemetry. Runs on worker <r> (the
+     * calling thread's reactor), must not
+     * block, and copies what it keeps. Returns 0 when taken, OG_RETRY when
+     * refused for now (full: the client is told to retry), -1 on a hard
+     * error. */
+    int (*consume)(struct component *c, struct reactor *r, const struct otlp_payload *p);
     /* Releases everything; must accept a component whose start failed. */
     void (*stop)(struct component *c);
 };

@@ -124,15 +124,20 @@ static int config_load_component(struct config_load *l, enum og_kind kind, const
     struct config_section *s = &l->cfg->sections[kind];
     const struct og_component_type *t = config_component_type(l, kind, key);
     char where[256];
-
-    if (t == NULL)
-        return -1;
     struct config_component *c = &s->v[s->n];
+
+    /* An id whose type is unknown is still defined, with no type, so that
+     * the pipelines naming it do not repeat the error. */
     c->id = strdup(key->value);
     c->type = t;
-    c->conf = calloc(1, t->conf_size ? t->conf_size : 1);
     c->line = key->line;
     c->col = key->col;
+    if (t == NULL) {
+        if (c->id != NULL)
+            s->n++;
+        return -1;
+    }
+    c->conf = calloc(1, t->conf_size ? t->conf_size : 1);
     if (c->id == NULL || c->conf == NULL) {
         free(c->id);
         free(c->conf);
@@ -142,7 +147,7 @@ static int config_load_component(struct config_load *l, enum og_kind kind, const
     snprintf(where, sizeof(where), "%s.%s", component_kind_section(kind), key->value);
     if (config_schema_apply(t->keys, val, c->conf, where, l->d) != 0)
         return -1;
-    if (t->check != NULL && t->check(c->conf, c->id, l->d) != 0)
+    if (t->check != NULL && t->check(c->conf, c->id, c->line, c->col, l->d) != 0)
         return -1;
     return 0;
 }
@@ -188,8 +193,8 @@ static int config_resolve_ids(struct config_load *l, enum og_kind kind, const st
     for (size_t i = 0; i < list->n; i++) {
         const struct cfg_node *it = list->items[i];
         if (it->kind != CFG_SCALAR) {
-            config_diag_error(l->d, it->line, it->col, "%s: expected a %s id, found %s", what,
-                              component_kind_name(kind), config_yaml_kind_name(it->kind));
+            config_diag_error(l->d, it->line, it->col, "%s: expected an id, found %s", what,
+                              config_yaml_kind_name(it->kind));
             rc = -1;
             continue;
         }
@@ -233,7 +238,7 @@ static int config_check_signals(struct config_load *l, const struct config_pipel
     int rc = 0;
 
     for (size_t i = 0; i < n; i++) {
-        if (v[i]->type->signals & OG_SIGNAL_BIT(p->signal))
+        if (v[i]->type == NULL || (v[i]->type->signals & OG_SIGNAL_BIT(p->signal)))
             continue;
         config_diag_error(l->d, key->line, key->col, "pipeline '%s': %s '%s' does not handle %s", p->id,
                           component_kind_name(v[i]->type->kind), v[i]->id, component_signal_name(p->signal));
@@ -454,7 +459,8 @@ void config_free(struct config *cfg)
     for (int k = 0; k < OG_KIND_COUNT; k++) {
         struct config_section *s = &cfg->sections[k];
         for (size_t i = 0; i < s->n; i++) {
-            config_schema_free(s->v[i].type->keys, s->v[i].conf);
+            if (s->v[i].type != NULL)
+                config_schema_free(s->v[i].type->keys, s->v[i].conf);
             free(s->v[i].conf);
             free(s->v[i].id);
         }

@@ -217,12 +217,14 @@ static int config_schema_set_node(const struct og_config_key *k, const struct cf
     if (k->type == KEY_SECTION) {
         char sub_where[256];
         snprintf(sub_where, sizeof(sub_where), "%s.%s", where, k->name);
+        if (k->flags & OG_KEY_PRESENCE)
+            *(bool *)config_schema_field(conf, k) = true;
         return config_schema_apply(k->sub, v, config_schema_field(conf, k), sub_where, d);
     }
     if (k->type == KEY_STRLIST)
         return config_schema_set_list(k, v, conf, where, d);
-    if (k->type == KEY_CUSTOM)
-        return 0;
+    if (k->type == KEY_CUSTOM || v->kind == CFG_NULL)
+        return 0;   /* "key:" with no value keeps the default, as an absent key does */
     if (v->kind != CFG_SCALAR) {
         config_diag_error(d, v->line, v->col, "%s.%s: expected a value, found %s", where, k->name,
                           config_yaml_kind_name(v->kind));
@@ -259,7 +261,9 @@ static int config_schema_defaults(const struct og_config_key *keys, const struct
 
     for (const struct og_config_key *k = keys; k->name != NULL; k++) {
         const char *why = NULL;
-        if (config_yaml_get(map, k->name) != NULL || k->type == KEY_CUSTOM)
+        const struct cfg_node *v = config_yaml_get(map, k->name);
+        if (k->type == KEY_CUSTOM || (v != NULL && (v->kind != CFG_NULL || k->type == KEY_SECTION ||
+                                                    k->type == KEY_STRLIST)))
             continue;
         if (k->type == KEY_SECTION) {
             char sub_where[256];
@@ -411,6 +415,8 @@ void config_schema_print(const struct og_config_key *keys, const void *conf, FIL
         const void *f = config_schema_cfield(conf, k);
         if (k->type == KEY_CUSTOM)
             continue;
+        if (k->type == KEY_SECTION && (k->flags & OG_KEY_PRESENCE) && !*(const bool *)f)
+            continue;   /* absent: printing it would switch it on when read back */
         fprintf(out, "%*s%s:", indent, "", k->name);
         if (k->type == KEY_SECTION) {
             fputc('\n', out);

@@ -29,6 +29,9 @@ enum og_key_type {
 /* Flags of a key. */
 #define OG_KEY_REQUIRED  0x1u   /* no default: absent is an error */
 #define OG_KEY_AUTO      0x2u   /* KEY_INT also takes "auto", stored as 0 */
+#define OG_KEY_PRESENCE  0x4u   /* KEY_SECTION whose struct starts with `bool enabled`:
+                                 * true only when the file has the key (even empty),
+                                 * as the Collector enables `protocols: {grpc:}` */
 
 struct config_strlist {
     char **v;

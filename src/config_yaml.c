@@ -238,6 +238,26 @@ static void config_yaml_report_parser(const yaml_parser_t *p, struct config_diag
                           p->problem ? p->problem : "unknown error");
 }
 
+/* A second document would be silently ignored: refuse it. */
+static int config_yaml_more_documents(yaml_parser_t *parser, struct config_diag *d)
+{
+    yaml_document_t doc;
+    int rc = 0;
+
+    if (!yaml_parser_load(parser, &doc)) {
+        config_yaml_report_parser(parser, d);
+        return -1;
+    }
+    yaml_node_t *top = yaml_document_get_root_node(&doc);
+    if (top != NULL) {
+        config_diag_error(d, (int)top->start_mark.line + 1, (int)top->start_mark.column + 1,
+                          "a second YAML document: otelgate reads one configuration per file");
+        rc = -1;
+    }
+    yaml_document_delete(&doc);
+    return rc;
+}
+
 struct cfg_node *config_yaml_parse(const char *text, size_t len, struct config_diag *d)
 {
     yaml_parser_t parser;
@@ -267,6 +287,10 @@ struct cfg_node *config_yaml_parse(const char *text, size_t len, struct config_d
         root = config_yaml_convert(&b, top, 0, false);
     }
     yaml_document_delete(&doc);
+    if (root != NULL && config_yaml_more_documents(&parser, d) != 0) {
+        config_yaml_free(root);
+        root = NULL;
+    }
     yaml_parser_delete(&parser);
     return root;
 }

@@ -46,12 +46,12 @@ struct ext_health_check {
     unsigned nworkers;
 };
 
-static int ext_health_check_check(const void *conf, const char *id, struct config_diag *d)
+static int ext_health_check_check(const void *conf, const char *id, int line, int col, struct config_diag *d)
 {
     const struct ext_health_check_conf *c = conf;
 
     if (c->path[0] != '/') {
-        config_diag_error(d, 0, 0, "extensions.%s.path: '%s' must start with '/'", id, c->path);
+        config_diag_error(d, line, col, "extensions.%s.path: '%s' must start with '/'", id, c->path);
         return -1;
     }
     return 0;

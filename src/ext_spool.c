@@ -29,6 +29,17 @@ static const struct og_config_key ext_spool_keys[] = {
     { NULL },
 };
 
+static int ext_spool_check(const void *conf, const char *id, int line, int col, struct config_diag *d)
+{
+    const struct ext_spool_conf *c = conf;
+
+    if (c->directory == NULL || c->directory[0] == '\0') {
+        config_diag_error(d, line, col, "extensions.%s.directory: must not be empty", id);
+        return -1;
+    }
+    return 0;
+}
+
 struct ext_spool_state {
     int lock_fd;
 };
@@ -123,6 +134,7 @@ const struct og_component_type ext_spool_type = {
     .kind = OG_KIND_EXTENSION,
     .keys = ext_spool_keys,
     .conf_size = sizeof(struct ext_spool_conf),
+    .check = ext_spool_check,
     .start = ext_spool_start,
     .stop = ext_spool_stop,
 };

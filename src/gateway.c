@@ -1,6 +1,7 @@
 /* gateway.c: start-up and shut-down order of the running parts. */
 #include "autoconf.h"
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
+#include "pipeline.h"
 #include "reactor.h"
 
 struct gateway {
@@ -22,12 +24,76 @@ struct gateway {
     char started_iso[40];
     struct component *components;       /* started ones, in start order */
     size_t ncomponents, capacity;
+    struct pipeline *pipelines;         /* one per configured pipeline */
+    size_t npipelines;
 };
+
+static struct component *gateway_find(struct gateway *gw, const struct config_component *cc)
+{
+    for (size_t i = 0; i < gw->ncomponents; i++)
+        if (gw->components[i].conf == cc->conf)
+            return &gw->components[i];
+    return NULL;
+}
+
+/* Links every pipeline to its started exporters; runs before the receivers
+ * start, so a receiver finds its routes complete. */
+static int gateway_build_pipelines(struct gateway *gw, char *err, size_t errlen)
+{
+    const struct config *cfg = gw->cfg;
+
+    gw->pipelines = calloc(cfg->npipelines ? cfg->npipelines : 1, sizeof(*gw->pipelines));
+    if (gw->pipelines == NULL)
+        goto oom;
+    for (size_t i = 0; i < cfg->npipelines; i++) {
+        struct pipeline *p = &gw->pipelines[i];
+        const struct config_pipeline *cp = &cfg->pipelines[i];
+        p->conf = cp;
+        p->exporters = calloc(cp->nexporters ? cp->nexporters : 1, sizeof(*p->exporters));
+        if (p->exporters == NULL)
+            goto oom;
+        gw->npipelines = i + 1;
+        for (size_t j = 0; j < cp->nexporters; j++)
+            p->exporters[p->nexporters++] = gateway_find(gw, cp->exporters[j]);
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+size_t gateway_pipelines_of(struct gateway *gw, const char *receiver_id, int signal,
+                            struct pipeline **out, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < gw->npipelines && n < max; i++) {
+        const struct config_pipeline *cp = gw->pipelines[i].conf;
+        if ((int)cp->signal != signal)
+            continue;
+        for (size_t j = 0; j < cp->nreceivers; j++)
+            if (strcmp(cp->receivers[j]->id, receiver_id) == 0)
+                out[n++] = &gw->pipelines[i];
+    }
+    return n;
+}
+
+void gateway_drain(struct gateway *gw)
+{
+    for (size_t i = gw->ncomponents; i-- > 0;)
+        if (gw->components[i].type->drain != NULL)
+            gw->components[i].type->drain(&gw->components[i]);
+}
 
 static unsigned gateway_worker_count(const struct config *cfg)
 {
     if (cfg->service.workers > 0)
         return (unsigned)cfg->service.workers;
+    cpu_set_t set;
+
+    /* The CPUs we may run on (taskset, cgroup cpusets), not all online ones. */
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1;
 }
@@ -119,6 +185,7 @@ int gateway_start(struct gateway **out, const struct config *cfg, char *err, siz
             goto fail;
     if (gateway_start_kind(gw, OG_KIND_EXPORTER, err, errlen) != 0 ||
         gateway_start_kind(gw, OG_KIND_PROCESSOR, err, errlen) != 0 ||
+        gateway_build_pipelines(gw, err, errlen) != 0 ||
         gateway_start_kind(gw, OG_KIND_RECEIVER, err, errlen) != 0)
         goto fail;
     log_info("otelgate", "started workers=%u extensions=%zu pipelines=%zu config=%s", nworkers, cfg->nextensions,
@@ -141,6 +208,9 @@ void gateway_stop(struct gateway *gw)
     }
     reactor_pool_stop(gw->workers);
     reactor_pool_destroy(gw->workers);
+    for (size_t i = 0; i < gw->npipelines; i++)
+        free(gw->pipelines[i].exporters);
+    free(gw->pipelines);
     free(gw->components);
     free(gw);
 }

@@ -28,6 +28,16 @@ void gateway_stop(struct gateway *gw);
 void gateway_set_draining(struct gateway *gw);
 bool gateway_draining(const struct gateway *gw);
 
+/* Fills <out> with up to <max> pipelines of <signal> that receiver
+ * <receiver_id> feeds; returns how many. Valid from the receivers' start on. */
+struct pipeline;
+size_t gateway_pipelines_of(struct gateway *gw, const char *receiver_id, int signal, struct pipeline **out,
+                            size_t max);
+
+/* Asks every component to stop taking new work (receivers close their
+ * listeners); main thread, at the start of the drain. */
+void gateway_drain(struct gateway *gw);
+
 /* Requests still being served by all components. */
 uint64_t gateway_inflight(const struct gateway *gw);
 

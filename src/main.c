@@ -71,9 +71,17 @@ static int main_parse_args(int argc, char **argv, struct main_options *o)
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "c:l:h", longopts, NULL)) != -1) {
+    opterr = 0;     /* our own messages, prefixed "otelgate:" */
+    while ((c = getopt_long(argc, argv, ":c:l:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': o->config_path = optarg; break;
+        case 'c':
+            if (optarg[0] == '\0') {
+                fprintf(stderr, "otelgate: -c needs a file name\n");
+                main_usage(stderr);
+                return 2;
+            }
+            o->config_path = optarg;
+            break;
         case 'l': {
             enum log_level unused;
             if (log_level_parse(optarg, &unused) != 0) {
@@ -88,8 +96,26 @@ static int main_parse_args(int argc, char **argv, struct main_options *o)
         case 'P': o->print_config = 1; break;
         case 'v': version_print(stdout); return 1;
         case 'h': main_usage(stdout); return 1;
-        default: main_usage(stderr); return 2;
+        case ':':
+            if (optopt != 0)
+                fprintf(stderr, "otelgate: option '-%c' needs a value\n", optopt);
+            else
+                fprintf(stderr, "otelgate: option '%s' needs a value\n", argv[optind - 1]);
+            main_usage(stderr);
+            return 2;
+        default:
+            if (optopt != 0)
+                fprintf(stderr, "otelgate: unknown option '-%c'\n", optopt);
+            else
+                fprintf(stderr, "otelgate: unknown option '%s'\n", argv[optind - 1]);
+            main_usage(stderr);
+            return 2;
         }
+    }
+    if (o->validate && o->print_config) {
+        fprintf(stderr, "otelgate: --validate and --print-config exclude each other\n");
+        main_usage(stderr);
+        return 2;
     }
     if (optind < argc) {
         fprintf(stderr, "otelgate: unexpected argument '%s'\n", argv[optind]);
@@ -116,7 +142,7 @@ static int main_set_log_level(const struct main_options *o, const struct config 
     const char *env = getenv("OTELGATE_LOG_LEVEL");
     enum log_level level = (enum log_level)cfg->service.log_level;
 
-    if (env != NULL && env[0] != '\0' && log_level_parse(env, &level) != 0) {
+    if (o->log_level == NULL && env != NULL && env[0] != '\0' && log_level_parse(env, &level) != 0) {
         fprintf(stderr, "otelgate: OTELGATE_LOG_LEVEL='%s' is not one of debug, info, warn, error\n", env);
         return -1;
     }
@@ -147,6 +173,7 @@ static void main_begin_drain(struct main_daemon *d)
     int64_t ms = d->cfg->service.shutdown_timeout_ms;
 
     d->phase = MAIN_DRAINING;
+    gateway_drain(d->gw);
     clock_gettime(CLOCK_MONOTONIC, &d->drain_deadline);
     d->drain_deadline.tv_sec += ms / 1000;
     d->drain_deadline.tv_nsec += (ms % 1000) * 1000000;

@@ -40,6 +40,14 @@ struct reactor_pool {
     struct reactor *v;
 };
 
+/* The reactor of the calling worker thread; NULL on other threads. */
+static _Thread_local struct reactor *reactor_current;
+
+struct reactor *reactor_self(void)
+{
+    return reactor_current;
+}
+
 static void reactor_on_wake(evutil_socket_t fd, short what, void *arg)
 {
     struct reactor *r = arg;
@@ -125,6 +133,7 @@ static void *reactor_main(void *arg)
 {
     struct reactor *r = arg;
 
+    reactor_current = r;
     event_base_loop(r->base, EVLOOP_NO_EXIT_ON_EMPTY);
     return NULL;
 }

@@ -39,6 +39,9 @@ int reactor_post(struct reactor *r, reactor_fn fn, void *arg);
 int reactor_call(struct reactor *r, reactor_fn fn, void *arg);
 
 struct event_base *reactor_base(struct reactor *r);
+
+/* The worker the calling thread runs, or NULL outside the workers. */
+struct reactor *reactor_self(void);
 unsigned reactor_id(const struct reactor *r);
 
 #endif

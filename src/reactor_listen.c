@@ -102,8 +102,9 @@ static int reactor_listen_addr(struct reactor_listen *l, const struct addrinfo *
 }
 
 /* An address family the host lacks (no IPv6 on lo) is skipped, not fatal,
- * as long as another address of the endpoint works. */
-static int reactor_listen_skippable(const struct addrinfo *ai)
+ * as long as another address of the endpoint works; *skipped_errno keeps
+ * the reason for when none does. */
+static int reactor_listen_skippable(const struct addrinfo *ai, int *skipped_errno)
 {
     int fd = reactor_listen_socket(ai, 0, 0);
 
@@ -111,7 +112,10 @@ static int reactor_listen_skippable(const struct addrinfo *ai)
         close(fd);
         return 0;
     }
-    return errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT;
+    if (errno != EADDRNOTAVAIL && errno != EAFNOSUPPORT)
+        return 0;
+    *skipped_errno = errno;
+    return 1;
 }
 
 int reactor_listen_open(struct reactor_listen *l, const char *endpoint, unsigned nworkers, char *err,
@@ -121,6 +125,7 @@ int reactor_listen_open(struct reactor_listen *l, const char *endpoint, unsigned
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
     struct addrinfo *res = NULL;
     const struct addrinfo *use[REACTOR_LISTEN_MAX_ADDRS];
+    int skipped_errno = 0;
     int rc;
 
     memset(l, 0, sizeof(*l));
@@ -134,13 +139,14 @@ int reactor_listen_open(struct reactor_listen *l, const char *endpoint, unsigned
         return -1;
     }
     for (const struct addrinfo *ai = res; ai != NULL && l->naddrs < REACTOR_LISTEN_MAX_ADDRS; ai = ai->ai_next) {
-        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) || reactor_listen_skippable(ai))
+        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) || reactor_listen_skippable(ai, &skipped_errno))
             continue;
         use[l->naddrs++] = ai;
     }
     if (l->naddrs == 0) {
         freeaddrinfo(res);
-        snprintf(err, errlen, "cannot listen on %s: no usable address", endpoint);
+        snprintf(err, errlen, "cannot listen on %s: %s", endpoint,
+                 skipped_errno ? strerror(skipped_errno) : "no usable address");
         return -1;
     }
     l->nworkers = nworkers;

@@ -6,10 +6,16 @@
 
 #include "registry.h"
 
+extern const struct og_component_type exp_debug_type;
+extern const struct og_component_type exp_file_type;
 extern const struct og_component_type ext_health_check_type;
 extern const struct og_component_type ext_spool_type;
+extern const struct og_component_type recv_otlp_type;
 
 const struct og_component_type *const registry_types[] = {
+    &recv_otlp_type,
+    &exp_debug_type,
+    &exp_file_type,
     &ext_health_check_type,
     &ext_spool_type,
     NULL,

@@ -1,0 +1,236 @@
+/* otlp_http.c: OTLP/HTTP: POST of protobuf or JSON to the three signal paths,
+ * gzip or deflate bodies, answers in the request's encoding, and the status
+ * codes of the OTLP specification. JSON becomes protobuf bytes here, so
+ * nothing after the receiver ever sees JSON. */
+#include "autoconf.h"
+
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http_req.h"
+#include "otlp_json.h"
+#include "recv_otlp.h"
+#include "util/inflate.h"
+
+enum otlp_http_encoding {
+    OTLP_HTTP_PROTOBUF,
+    OTLP_HTTP_JSON,
+};
+
+/* google.rpc.Status codes used in error bodies. */
+#define OTLP_HTTP_STATUS_INVALID_ARGUMENT 3
+#define OTLP_HTTP_STATUS_RESOURCE_EXHAUSTED 8
+#define OTLP_HTTP_STATUS_UNIMPLEMENTED 12
+#define OTLP_HTTP_STATUS_INTERNAL 13
+#define OTLP_HTTP_STATUS_UNAVAILABLE 14
+
+/* Compares the media type of a Content-Type, ignoring parameters. */
+static bool otlp_http_media_is(const char *ct, const char *want)
+{
+    size_t n = strlen(want);
+
+    while (*ct == ' ')
+        ct++;
+    return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+static void otlp_http_varint(struct evbuffer *out, uint64_t v)
+{
+    unsigned char buf[10];
+    size_t n = 0;
+
+    do {
+        buf[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v != 0);
+    evbuffer_add(out, buf, n);
+}
+
+static void otlp_http_json_string(struct evbuffer *out, const char *s)
+{
+    evbuffer_add(out, "\"", 1);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            evbuffer_add_printf(out, "\\%c", ch);
+        else if (ch < 0x20)
+            evbuffer_add_printf(out, "\\u%04x", ch);
+        else
+            evbuffer_add(out, s, 1);
+    }
+    evbuffer_add(out, "\"", 1);
+}
+
+/* An error answer: <status> with a google.rpc.Status body in the request's
+ * encoding, as the OTLP specification asks of 4xx/5xx answers. */
+static void otlp_http_error(struct http_req *req, enum otlp_http_encoding enc, int status, int code,
+                            const char *msg)
+{
+    struct http_resp *r = &req->resp;
+    size_t len = strlen(msg);
+
+    r->status = status;
+    evbuffer_drain(r->body, evbuffer_get_length(r->body));
+    if (enc == OTLP_HTTP_JSON) {
+        r->content_type = "application/json";
+        evbuffer_add_printf(r->body, "{\"code\":%d,\"message\":", code);
+        otlp_http_json_string(r->body, msg);
+        evbuffer_add(r->body, "}", 1);
+        return;
+    }
+    r->content_type = "application/x-protobuf";
+    evbuffer_add(r->body, "\x08", 1);
+    otlp_http_varint(r->body, (uint64_t)code);
+    evbuffer_add(r->body, "\x12", 1);
+    otlp_http_varint(r->body, len);
+    evbuffer_add(r->body, msg, len);
+}
+
+static void otlp_http_success(struct http_req *req, enum otlp_http_encoding enc)
+{
+    struct http_resp *r = &req->resp;
+
+    /* An empty Export*ServiceResponse: no partial_success. */
+    r->status = 200;
+    evbuffer_drain(r->body, evbuffer_get_length(r->body));
+    if (enc == OTLP_HTTP_JSON) {
+        r->content_type = "application/json";
+        evbuffer_add(r->body, "{}", 2);
+    } else {
+        r->content_type = "application/x-protobuf";
+    }
+}
+
+static int otlp_http_signal(const struct recv_otlp_proto *p, const char *path)
+{
+    for (int s = 0; s < OG_SIGNAL_COUNT; s++)
+        if (strcmp(path, p->paths[s]) == 0)
+            return s;
+    return -1;
+}
+
+/* Decompresses req->body into <out> per Content-Encoding. Returns 0, or -1
+ * after answering. */
+static int otlp_http_decode(struct recv_otlp_proto *p, struct http_req *req, enum otlp_http_encoding enc,
+                            struct evbuffer *out)
+{
+    const char *ce = req->content_encoding;
+    const char *why = NULL;
+    enum inflate_format fmt;
+    char msg[256];
+
+    if (ce[0] == '\0' || strcasecmp(ce, "identity") == 0) {
+        evbuffer_add_buffer(out, req->body);
+        return 0;
+    }
+    if (strcasecmp(ce, "gzip") == 0 || strcasecmp(ce, "x-gzip") == 0)
+        fmt = INFLATE_GZIP;
+    else if (strcasecmp(ce, "deflate") == 0)
+        fmt = INFLATE_DEFLATE;
+    else {
+        snprintf(msg, sizeof(msg), "Content-Encoding '%s' is not supported (use gzip, deflate or none)", ce);
+        otlp_http_error(req, enc, 415, OTLP_HTTP_STATUS_UNIMPLEMENTED, msg);
+        return -1;
+    }
+    int rc = inflate_evbuffer(fmt, req->body, out, p->max_message_bytes, &why);
+    if (rc == INFLATE_TOO_LARGE) {
+        otlp_http_error(req, enc, 413, OTLP_HTTP_STATUS_RESOURCE_EXHAUSTED,
+                        "decompressed body larger than max_request_body_size");
+        return -1;
+    }
+    if (rc != INFLATE_OK) {
+        snprintf(msg, sizeof(msg), "bad %s body: %s", ce, why);
+        otlp_http_error(req, enc, 400, OTLP_HTTP_STATUS_INVALID_ARGUMENT, msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* JSON to protobuf bytes in <pb>. Returns 0, or -1 after answering 400. */
+static int otlp_http_from_json(struct http_req *req, enum og_signal signal, struct evbuffer *body,
+                               struct evbuffer *pb)
+{
+    char err[256], msg[300];
+    size_t len = evbuffer_get_length(body);
+    const char *json = len > 0 ? (const char *)evbuffer_pullup(body, -1) : "";
+
+    if (json != NULL && otlp_json_to_proto(signal, json, len, pb, err, sizeof(err)) == 0)
+        return 0;
+    snprintf(msg, sizeof(msg), "invalid OTLP/JSON: %s", json == NULL ? "out of memory" : err);
+    otlp_http_error(req, OTLP_HTTP_JSON, 400, OTLP_HTTP_STATUS_INVALID_ARGUMENT, msg);
+    return -1;
+}
+
+static void otlp_http_ingest(struct recv_otlp_proto *p, struct http_req *req, enum og_signal signal,
+                             enum otlp_http_encoding enc, struct evbuffer *pb)
+{
+    const char *why = NULL;
+    uint64_t items;
+
+    switch (otlp_ingest(p->route, signal, pb, &items, &why)) {
+    case OTLP_INGEST_OK:
+        otlp_http_success(req, enc);
+        return;
+    case OTLP_INGEST_INVALID:
+        otlp_http_error(req, enc, 400, OTLP_HTTP_STATUS_INVALID_ARGUMENT, why);
+        return;
+    case OTLP_INGEST_UNROUTED:
+        otlp_http_error(req, enc, 404, OTLP_HTTP_STATUS_UNIMPLEMENTED, why);
+        return;
+    case OTLP_INGEST_RETRY:
+        otlp_http_error(req, enc, 503, OTLP_HTTP_STATUS_UNAVAILABLE, why);
+        req->resp.retry_after = 1;
+        return;
+    case OTLP_INGEST_FAILED:
+        break;
+    }
+    otlp_http_error(req, enc, 500, OTLP_HTTP_STATUS_INTERNAL, why);
+}
+
+static void otlp_http_serve(struct recv_otlp_proto *p, struct http_req *req)
+{
+    int signal = otlp_http_signal(p, req->path);
+    enum otlp_http_encoding enc;
+
+    if (signal < 0) {
+        http_req_error(req, 404, "unknown path: OTLP/HTTP paths are /v1/traces, /v1/metrics and /v1/logs");
+        return;
+    }
+    if (req->method != HTTP_REQ_POST) {
+        http_req_error(req, 405, "OTLP/HTTP takes POST");
+        req->resp.allow = "POST";
+        return;
+    }
+    if (otlp_http_media_is(req->content_type, "application/x-protobuf"))
+        enc = OTLP_HTTP_PROTOBUF;
+    else if (otlp_http_media_is(req->content_type, "application/json"))
+        enc = OTLP_HTTP_JSON;
+    else {
+        http_req_error(req, 415, "Content-Type must be application/x-protobuf or application/json");
+        return;
+    }
+    if (req->too_large) {
+        otlp_http_error(req, enc, 413, OTLP_HTTP_STATUS_RESOURCE_EXHAUSTED,
+                        "request body larger than max_request_body_size");
+        return;
+    }
+    struct evbuffer *body = evbuffer_new(), *pb = evbuffer_new();
+    if (body == NULL || pb == NULL) {
+        otlp_http_error(req, enc, 500, OTLP_HTTP_STATUS_INTERNAL, "out of memory");
+    } else if (otlp_http_decode(p, req, enc, body) == 0 &&
+               (enc == OTLP_HTTP_PROTOBUF || otlp_http_from_json(req, (enum og_signal)signal, body, pb) == 0)) {
+        otlp_http_ingest(p, req, (enum og_signal)signal, enc, enc == OTLP_HTTP_JSON ? pb : body);
+    }
+    if (body != NULL)
+        evbuffer_free(body);
+    if (pb != NULL)
+        evbuffer_free(pb);
+}
+
+void otlp_http_handle(void *ctx, struct http_req *req)
+{
+    otlp_http_serve(ctx, req);
+    req->done(req);
+}

@@ -1,0 +1,54 @@
+/* recv_otlp.h: what the OTLP front ends (grpc.c, otlp_http.c) share with the
+ * otlp receiver: its routes to pipelines, its limits, its counters. */
+#ifndef OG_RECV_OTLP_H
+#define OG_RECV_OTLP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "component.h"
+#include "conn.h"
+
+#define RECV_OTLP_MAX_PIPELINES 16
+
+struct evbuffer;
+struct pipeline;
+
+/* Where a receiver's requests go, per signal, and what it counted (the
+ * Collector's otelcol_receiver_accepted_* / _refused_*). */
+struct recv_otlp_route {
+    const char *id;
+    struct pipeline *pipelines[OG_SIGNAL_COUNT][RECV_OTLP_MAX_PIPELINES];
+    size_t npipelines[OG_SIGNAL_COUNT];
+    atomic_uint_fast64_t accepted[OG_SIGNAL_COUNT];
+    atomic_uint_fast64_t refused[OG_SIGNAL_COUNT];
+};
+
+/* One protocol of one receiver: the context its handler gets. */
+struct recv_otlp_proto {
+    struct recv_otlp_route *route;
+    struct conn_serve serve;
+    uint64_t max_message_bytes;         /* after decompression */
+    const char *paths[OG_SIGNAL_COUNT]; /* HTTP: url path per signal */
+};
+
+enum otlp_ingest_result {
+    OTLP_INGEST_OK,
+    OTLP_INGEST_INVALID,                /* 400 / INVALID_ARGUMENT */
+    OTLP_INGEST_UNROUTED,               /* 404 / UNIMPLEMENTED: no pipeline for the signal */
+    OTLP_INGEST_RETRY,                  /* 503 / UNAVAILABLE */
+    OTLP_INGEST_FAILED,                 /* 500 / INTERNAL */
+};
+
+/* Validates the protobuf bytes in <pb> (made contiguous: at most one copy)
+ * and runs them through the route's pipelines of <signal>. Sets *why for
+ * every result but OK; *items to what was counted. */
+enum otlp_ingest_result otlp_ingest(struct recv_otlp_route *route, enum og_signal signal, struct evbuffer *pb,
+                                    uint64_t *items, const char **why);
+
+/* The two front ends: conn_serve handlers, ctx = struct recv_otlp_proto. */
+void grpc_handle(void *ctx, struct http_req *req);
+void otlp_http_handle(void *ctx, struct http_req *req);
+
+#endif

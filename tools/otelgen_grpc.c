@@ -1,0 +1,541 @@
+/* otelgen_grpc.c: the OTLP/gRPC client: HTTP/2 with prior knowledge (h2c) through nghttp2, over a libevent
+ * bufferevent. Several requests ride one connection as concurrent streams; bodies come pre-encoded from
+ * otelgen_payload and are written straight into the socket buffer (NGHTTP2_DATA_FLAG_NO_COPY), and
+ * responses are fed to nghttp2 from the evbuffer chunks without a pullup. An answer is the grpc-status of
+ * the trailers (or of the headers of a trailers-only response). */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <nghttp2/nghttp2.h>
+
+#include "otelgen_net.h"
+#include "otelgen_payload.h"
+#include "otelgen_worker.h"
+
+#define OTELGEN_GRPC_DEPTH 8                    /* requests in flight per connection */
+#define OTELGEN_GRPC_OUT_HIGH (256 * 1024)      /* stop framing while this much waits for the socket */
+#define OTELGEN_GRPC_FIXED_HEADERS 8
+#define OTELGEN_GRPC_UNKNOWN 2
+#define OTELGEN_GRPC_INTERNAL 13
+
+struct otelgen_grpc;
+
+struct otelgen_grpc_stream {
+    struct otelgen_payload_body body;
+    uint64_t seq;
+    size_t queued, sent;                /* body bytes framed by nghttp2, and written to the evbuffer */
+    int32_t id;                         /* 0: the slot is free */
+    int http_status;                    /* 0 until :status */
+    int grpc_status;                    /* -1 until grpc-status */
+    bool message_from_body;             /* message holds the start of a non-gRPC body */
+    size_t message_len;
+    char message[OTELGEN_CONN_MESSAGE_MAX];
+};
+
+struct otelgen_grpc {
+    struct otelgen_conn_env env;
+    struct bufferevent *bev;
+    nghttp2_session *h2;
+    nghttp2_nv *nv;                     /* the request headers, the same for every request */
+    size_t n_nv;
+    struct otelgen_grpc_stream streams[OTELGEN_GRPC_DEPTH];
+    unsigned inflight;
+    uint64_t answered;
+    bool connected;
+    bool goaway;                        /* the server sent GOAWAY: no new streams here */
+    bool closing;                       /* we sent GOAWAY: end once it is written */
+};
+
+/* ---- ending ---- */
+
+/* The one teardown: fails what is in flight, frees everything, then tells the worker (which may open a
+ * replacement at once). Never called from inside an nghttp2 callback. */
+static void otelgen_grpc_end(struct otelgen_grpc *c, const char *why)
+{
+    struct otelgen_worker *w = c->env.worker;
+    unsigned slot = c->env.slot, lost = 0;
+    bool connected = c->connected;
+    uint64_t answered = c->answered;
+    char reason[OTELGEN_CONN_MESSAGE_MAX];
+
+    snprintf(reason, sizeof reason, "%s", why != NULL ? why : "connection ended with requests in flight");
+    for (unsigned i = 0; i < OTELGEN_GRPC_DEPTH; i++) {
+        if (c->streams[i].id != 0) {
+            otelgen_worker_answered(w, &(struct otelgen_answer){ OTELGEN_ANSWER_FAILED, 0, reason });
+            lost++;
+        }
+        otelgen_payload_body_dispose(&c->streams[i].body);
+    }
+    nghttp2_session_del(c->h2);
+    bufferevent_free(c->bev);
+    free(c->nv);
+    free(c);
+    otelgen_worker_conn_ended(w, slot, lost > 0 ? reason : why, connected, answered, lost);
+}
+
+/* A session that wants nothing more (after GOAWAY either way) ends once its last bytes are written. */
+static void otelgen_grpc_end_if_idle(struct otelgen_grpc *c)
+{
+    if (c->h2 != NULL && !nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2) &&
+        evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        otelgen_grpc_end(c, NULL);
+}
+
+/* ---- answers ---- */
+
+/* grpc-message is percent-encoded (gRPC over HTTP/2, "Responses"). */
+static void otelgen_grpc_set_message(struct otelgen_grpc_stream *s, const uint8_t *v, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF0123456789abcdef";
+    size_t n = 0;
+
+    for (size_t i = 0; i < len && n < sizeof s->message - 1; i++) {
+        const char *hi, *lo;
+        if (v[i] == '%' && i + 2 < len && (hi = memchr(hex, v[i + 1], 32)) != NULL &&
+            (lo = memchr(hex, v[i + 2], 32)) != NULL) {
+            s->message[n++] = (char)(((hi - hex) % 16) << 4 | (lo - hex) % 16);
+            i += 2;
+        } else {
+            s->message[n++] = (char)v[i];
+        }
+    }
+    s->message_len = n;
+    s->message_from_body = false;
+}
+
+/* The gRPC status a client library gives an HTTP status without grpc-status (http-grpc-status-mapping.md). */
+static int otelgen_grpc_status_of_http(int http)
+{
+    switch (http) {
+    case 400: return OTELGEN_GRPC_INTERNAL;
+    case 401: return 16;                /* UNAUTHENTICATED */
+    case 403: return 7;                 /* PERMISSION_DENIED */
+    case 404: return 12;                /* UNIMPLEMENTED */
+    case 429:
+    case 502:
+    case 503:
+    case 504: return 14;                /* UNAVAILABLE */
+    default: return OTELGEN_GRPC_UNKNOWN;
+    }
+}
+
+/* One printable line: a message is for a terminal, whatever the server put in it. */
+static void otelgen_grpc_printable(const struct otelgen_grpc_stream *s, char *out, size_t len)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->message_len && n < len - 1; i++) {
+        unsigned char ch = (unsigned char)s->message[i];
+        if (s->message_from_body && (ch == '\n' || ch == '\r'))
+            break;
+        out[n++] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+    }
+    out[n] = '\0';
+}
+
+static struct otelgen_answer otelgen_grpc_answer(const struct otelgen_grpc *c, const struct otelgen_grpc_stream *s,
+                                                 uint32_t error_code, char *buf, size_t len)
+{
+    char msg[OTELGEN_CONN_MESSAGE_MAX];
+
+    otelgen_grpc_printable(s, msg, sizeof msg);
+    if (s->grpc_status >= 0 && !s->message_from_body) {
+        snprintf(buf, len, "%s", msg);
+        return (struct otelgen_answer){ OTELGEN_ANSWER_GRPC, s->grpc_status, buf };
+    }
+    if (error_code != NGHTTP2_NO_ERROR) {
+        snprintf(buf, len, "%s: stream reset by the server (%s)", c->env.addr->text,
+                 nghttp2_http2_strerror(error_code));
+        return (struct otelgen_answer){ OTELGEN_ANSWER_FAILED, 0, buf };
+    }
+    if (s->http_status != 200) {
+        snprintf(buf, len, "HTTP status %d without grpc-status%s%s", s->http_status, msg[0] != '\0' ? ": " : "", msg);
+        return (struct otelgen_answer){ OTELGEN_ANSWER_GRPC, otelgen_grpc_status_of_http(s->http_status), buf };
+    }
+    snprintf(buf, len, "response without grpc-status");
+    return (struct otelgen_answer){ OTELGEN_ANSWER_GRPC, OTELGEN_GRPC_INTERNAL, buf };
+}
+
+/* ---- nghttp2 callbacks: record, never tear down ---- */
+
+static ssize_t otelgen_grpc_on_send(nghttp2_session *h2, const uint8_t *data, size_t length, int flags, void *arg)
+{
+    struct otelgen_grpc *c = arg;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    (void)h2;
+    (void)flags;
+
+    if (evbuffer_get_length(out) >= OTELGEN_GRPC_OUT_HIGH)
+        return NGHTTP2_ERR_WOULDBLOCK;  /* on_write resumes once the socket took some */
+    if (evbuffer_add(out, data, length) != 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return (ssize_t)length;
+}
+
+/* Says how much of the body the next DATA frame carries; on_send_data copies it, so nghttp2 does not. */
+static ssize_t otelgen_grpc_on_read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
+                                         uint32_t *flags, nghttp2_data_source *source, void *arg)
+{
+    struct otelgen_grpc_stream *s = source->ptr;
+    size_t n = s->body.len - s->queued;
+    (void)h2;
+    (void)id;
+    (void)buf;
+    (void)arg;
+
+    if (n > length)
+        n = length;
+    s->queued += n;
+    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    if (s->queued == s->body.len)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+static int otelgen_grpc_on_send_data(nghttp2_session *h2, nghttp2_frame *frame, const uint8_t *framehd,
+                                     size_t length, nghttp2_data_source *source, void *arg)
+{
+    struct otelgen_grpc *c = arg;
+    struct otelgen_grpc_stream *s = source->ptr;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    (void)h2;
+
+    if (evbuffer_get_length(out) >= OTELGEN_GRPC_OUT_HIGH)
+        return NGHTTP2_ERR_WOULDBLOCK;
+    if (frame->data.padlen > 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;    /* no padding is ever asked for */
+    if (evbuffer_add(out, framehd, 9) != 0 || evbuffer_add(out, s->body.data + s->sent, length) != 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    s->sent += length;
+    return 0;
+}
+
+static int otelgen_grpc_parse_status(const uint8_t *v, size_t len)
+{
+    int n = 0;
+
+    if (len == 0 || len > 4)
+        return OTELGEN_GRPC_UNKNOWN;
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return OTELGEN_GRPC_UNKNOWN;
+        n = n * 10 + (v[i] - '0');
+    }
+    return n;
+}
+
+static int otelgen_grpc_on_header(nghttp2_session *h2, const nghttp2_frame *frame, const uint8_t *name,
+                                  size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *arg)
+{
+    struct otelgen_grpc_stream *s = nghttp2_session_get_stream_user_data(h2, frame->hd.stream_id);
+    (void)flags;
+    (void)arg;
+
+    if (s == NULL || frame->hd.type != NGHTTP2_HEADERS)
+        return 0;
+    if (namelen == 7 && memcmp(name, ":status", 7) == 0)
+        s->http_status = valuelen == 3 ? otelgen_grpc_parse_status(value, valuelen) : 0;
+    else if (namelen == 11 && memcmp(name, "grpc-status", 11) == 0)
+        s->grpc_status = otelgen_grpc_parse_status(value, valuelen);
+    else if (namelen == 12 && memcmp(name, "grpc-message", 12) == 0)
+        otelgen_grpc_set_message(s, value, valuelen);
+    return 0;
+}
+
+/* A gRPC response body is an Export*ServiceResponse: only a non-gRPC answer's body is worth a look. */
+static int otelgen_grpc_on_data(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data, size_t len,
+                                void *arg)
+{
+    struct otelgen_grpc_stream *s = nghttp2_session_get_stream_user_data(h2, id);
+    size_t room;
+    (void)flags;
+    (void)arg;
+
+    if (s == NULL || s->http_status == 200 || (s->message_len > 0 && !s->message_from_body))
+        return 0;
+    s->message_from_body = true;
+    room = sizeof s->message - s->message_len;
+    if (len > room)
+        len = room;
+    memcpy(s->message + s->message_len, data, len);
+    s->message_len += len;
+    return 0;
+}
+
+static int otelgen_grpc_on_frame(nghttp2_session *h2, const nghttp2_frame *frame, void *arg)
+{
+    struct otelgen_grpc *c = arg;
+    (void)h2;
+
+    if (frame->hd.type == NGHTTP2_GOAWAY)
+        c->goaway = true;
+    return 0;
+}
+
+static int otelgen_grpc_on_stream_close(nghttp2_session *h2, int32_t id, uint32_t error_code, void *arg)
+{
+    struct otelgen_grpc *c = arg;
+    struct otelgen_grpc_stream *s = nghttp2_session_get_stream_user_data(h2, id);
+    char buf[OTELGEN_CONN_MESSAGE_MAX + 64];
+
+    if (s == NULL)
+        return 0;
+    s->id = 0;
+    c->inflight--;
+    if (error_code == NGHTTP2_REFUSED_STREAM && s->http_status == 0) {
+        otelgen_worker_give_back(c->env.worker, s->seq);    /* refused streams were not processed */
+        return 0;
+    }
+    struct otelgen_answer a = otelgen_grpc_answer(c, s, error_code, buf, sizeof buf);
+    c->answered++;
+    otelgen_worker_answered(c->env.worker, &a);
+    return 0;
+}
+
+/* ---- driving the session ---- */
+
+static int otelgen_grpc_flush(struct otelgen_grpc *c, char *why, size_t len)
+{
+    int rv = nghttp2_session_send(c->h2);
+
+    if (rv != 0) {
+        snprintf(why, len, "%s: HTTP/2: %s", c->env.addr->text, nghttp2_strerror(rv));
+        return -1;
+    }
+    return 0;
+}
+
+static int otelgen_grpc_submit(struct otelgen_grpc *c, struct otelgen_grpc_stream *s, uint64_t seq, char *why,
+                               size_t len)
+{
+    nghttp2_data_provider body = { .source.ptr = s, .read_callback = otelgen_grpc_on_read_body };
+    int32_t id;
+
+    if (otelgen_payload_fill(c->env.payload, c->env.payload_ctx, &s->body, seq) != 0) {
+        otelgen_worker_give_back(c->env.worker, seq);
+        snprintf(why, len, "cannot make a request body: out of memory");
+        return -1;
+    }
+    *s = (struct otelgen_grpc_stream){ .body = s->body, .seq = seq, .grpc_status = -1 };
+    id = nghttp2_submit_request(c->h2, NULL, c->nv, c->n_nv, &body, s);
+    if (id < 0) {
+        otelgen_worker_give_back(c->env.worker, seq);
+        snprintf(why, len, "%s: HTTP/2: %s", c->env.addr->text, nghttp2_strerror(id));
+        return -1;
+    }
+    s->id = id;
+    c->inflight++;
+    return 0;
+}
+
+/* Fills free stream slots with the worker's next requests. */
+static int otelgen_grpc_pump(struct otelgen_grpc *c, char *why, size_t len)
+{
+    uint32_t limit = nghttp2_session_get_remote_settings(c->h2, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    uint64_t seq;
+
+    if (limit > OTELGEN_GRPC_DEPTH)
+        limit = OTELGEN_GRPC_DEPTH;
+    for (unsigned i = 0; i < OTELGEN_GRPC_DEPTH && c->inflight < limit && !c->goaway && !c->closing; i++) {
+        if (c->streams[i].id != 0)
+            continue;
+        if (!otelgen_worker_next(c->env.worker, &seq))
+            break;
+        if (otelgen_grpc_submit(c, &c->streams[i], seq, why, len) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Feeds what arrived to nghttp2, one evbuffer chunk at a time. */
+static int otelgen_grpc_feed(struct otelgen_grpc *c, char *why, size_t len)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer_iovec v[16];
+
+    while (evbuffer_get_length(in) > 0) {
+        int n = evbuffer_peek(in, -1, NULL, v, 16);
+        size_t used = 0;
+        for (int i = 0; i < n && i < 16; i++) {
+            ssize_t rv = nghttp2_session_mem_recv(c->h2, v[i].iov_base, v[i].iov_len);
+            if (rv < 0) {
+                snprintf(why, len, "%s: HTTP/2: %s", c->env.addr->text, nghttp2_strerror((int)rv));
+                return -1;
+            }
+            used += (size_t)rv;
+        }
+        evbuffer_drain(in, used);
+    }
+    return 0;
+}
+
+static void otelgen_grpc_on_read(struct bufferevent *bev, void *arg)
+{
+    struct otelgen_grpc *c = arg;
+    char why[OTELGEN_CONN_MESSAGE_MAX];
+    (void)bev;
+
+    if (c->h2 == NULL)
+        return;
+    if (otelgen_grpc_feed(c, why, sizeof why) != 0 || otelgen_grpc_pump(c, why, sizeof why) != 0 ||
+        otelgen_grpc_flush(c, why, sizeof why) != 0) {
+        otelgen_grpc_end(c, why);
+        return;
+    }
+    otelgen_grpc_end_if_idle(c);
+}
+
+static void otelgen_grpc_on_write(struct bufferevent *bev, void *arg)
+{
+    struct otelgen_grpc *c = arg;
+    char why[OTELGEN_CONN_MESSAGE_MAX];
+    (void)bev;
+
+    if (c->h2 == NULL)
+        return;
+    if (otelgen_grpc_flush(c, why, sizeof why) != 0) {
+        otelgen_grpc_end(c, why);
+        return;
+    }
+    otelgen_grpc_end_if_idle(c);
+}
+
+static int otelgen_grpc_session_start(struct otelgen_grpc *c, char *why, size_t len)
+{
+    static const nghttp2_settings_entry settings[] = { { NGHTTP2_SETTINGS_ENABLE_PUSH, 0 } };
+    nghttp2_session_callbacks *cb;
+    int rv;
+
+    if (nghttp2_session_callbacks_new(&cb) != 0) {
+        snprintf(why, len, "out of memory");
+        return -1;
+    }
+    nghttp2_session_callbacks_set_send_callback(cb, otelgen_grpc_on_send);
+    nghttp2_session_callbacks_set_send_data_callback(cb, otelgen_grpc_on_send_data);
+    nghttp2_session_callbacks_set_on_header_callback(cb, otelgen_grpc_on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, otelgen_grpc_on_data);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, otelgen_grpc_on_frame);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, otelgen_grpc_on_stream_close);
+    rv = nghttp2_session_client_new(&c->h2, cb, c);
+    nghttp2_session_callbacks_del(cb);
+    if (rv == 0)
+        rv = nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, settings, 1);
+    if (rv != 0) {
+        snprintf(why, len, "HTTP/2: %s", nghttp2_strerror(rv));
+        return -1;
+    }
+    return 0;
+}
+
+static void otelgen_grpc_on_event(struct bufferevent *bev, short events, void *arg)
+{
+    struct otelgen_grpc *c = arg;
+    char why[OTELGEN_CONN_MESSAGE_MAX];
+
+    if (events & BEV_EVENT_CONNECTED) {
+        c->connected = true;
+        otelgen_net_on_connected(bev);
+        if (otelgen_grpc_session_start(c, why, sizeof why) != 0 || otelgen_grpc_pump(c, why, sizeof why) != 0 ||
+            otelgen_grpc_flush(c, why, sizeof why) != 0)
+            otelgen_grpc_end(c, why);
+        return;
+    }
+    if ((events & BEV_EVENT_TIMEOUT) && c->connected && c->inflight == 0 && !c->closing) {
+        bufferevent_enable(bev, EV_READ | EV_WRITE);    /* idle, nothing is due: not a failure */
+        return;
+    }
+    if ((events & BEV_EVENT_EOF) && c->inflight == 0 && (c->goaway || c->closing)) {
+        otelgen_grpc_end(c, NULL);
+        return;
+    }
+    otelgen_net_describe(&c->env, bev, events, c->connected, why, sizeof why);
+    otelgen_grpc_end(c, why);
+}
+
+/* ---- the client ---- */
+
+static void otelgen_grpc_header(struct otelgen_grpc *c, const char *name, const char *value)
+{
+    /* nghttp2 takes non-const pointers but, with the NO_COPY flags, only reads them. */
+    c->nv[c->n_nv++] = (nghttp2_nv){
+        .name = (uint8_t *)name, .namelen = strlen(name), .value = (uint8_t *)value, .valuelen = strlen(value),
+        .flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE,
+    };
+}
+
+static int otelgen_grpc_headers_create(struct otelgen_grpc *c)
+{
+    const struct otelgen_target *t = c->env.target;
+
+    c->nv = calloc(OTELGEN_GRPC_FIXED_HEADERS + t->n_headers, sizeof *c->nv);
+    if (c->nv == NULL)
+        return -1;
+    otelgen_grpc_header(c, ":method", "POST");
+    otelgen_grpc_header(c, ":scheme", "http");
+    otelgen_grpc_header(c, ":path", t->path);
+    otelgen_grpc_header(c, ":authority", t->authority);
+    otelgen_grpc_header(c, "content-type", t->content_type);
+    otelgen_grpc_header(c, "te", "trailers");
+    otelgen_grpc_header(c, "user-agent", "otelgen/" PACKAGE_VERSION);
+    if (t->gzip)
+        otelgen_grpc_header(c, "grpc-encoding", "gzip");
+    for (size_t i = 0; i < t->n_headers; i++)
+        otelgen_grpc_header(c, t->headers[i].name, t->headers[i].value);
+    return 0;
+}
+
+static int otelgen_grpc_open(void **out, const struct otelgen_conn_env *env, char *err, size_t errlen)
+{
+    struct otelgen_grpc *c = calloc(1, sizeof *c);
+
+    *out = NULL;
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    c->env = *env;
+    if (otelgen_grpc_headers_create(c) != 0) {
+        snprintf(err, errlen, "out of memory");
+        free(c);
+        return -1;
+    }
+    if (otelgen_net_connect(&c->bev, env, otelgen_grpc_on_read, otelgen_grpc_on_write, otelgen_grpc_on_event, c, err,
+                            errlen) != 0) {
+        free(c->nv);
+        free(c);
+        return -1;
+    }
+    bufferevent_setwatermark(c->bev, EV_WRITE, OTELGEN_GRPC_OUT_HIGH / 2, 0);
+    *out = c;
+    return 0;
+}
+
+static void otelgen_grpc_close(void *conn)
+{
+    struct otelgen_grpc *c = conn;
+    char why[OTELGEN_CONN_MESSAGE_MAX];
+
+    c->closing = true;
+    if (c->h2 == NULL) {
+        otelgen_grpc_end(c, NULL);                      /* still connecting: nothing to say */
+        return;
+    }
+    nghttp2_session_terminate_session(c->h2, NGHTTP2_NO_ERROR);
+    if (otelgen_grpc_flush(c, why, sizeof why) != 0) {
+        otelgen_grpc_end(c, NULL);                      /* a failing goodbye costs no request */
+        return;
+    }
+    otelgen_grpc_end_if_idle(c);
+}
+
+const struct otelgen_client_ops otelgen_grpc_client = {
+    .name = "grpc",
+    .open = otelgen_grpc_open,
+    .close = otelgen_grpc_close,
+};
