@@ -9,7 +9,12 @@ packages="
   liblmdb-dev lmdb-utils libyaml-dev zlib1g-dev libssl-dev libhttp-parser-dev libjansson-dev
   android-libboringssl-dev
   libcmocka-dev mandoc curl nghttp2-client python3 procps iproute2
+  clang libclang-rt-14-dev python3-grpcio python3-grpc-tools python3-protobuf
 "
+
+# Node.js (for tests/interop, the official JS SDKs) is not in this list:
+# Debian 12's nodejs is too old for the SDK; the interop test uses the node
+# on PATH and skips without one.
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps.sh: run as root (apt-get install needs it)" >&2

@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct bufferevent;
 struct event_base;
 struct evconnlistener;
 struct http_req;
@@ -82,6 +81,10 @@ bool conn_draining(const struct conn *c);
 /* Stops or resumes reading from the socket (backpressure while a request is
  * with the handler). */
 void conn_pause_read(struct conn *c, bool pause);
+
+/* Output was queued outside conn_input's processing (an answer completed
+ * later): have it written from the loop. */
+void conn_want_write(struct conn *c);
 
 /* Closes once the output is written; never inside this call, so the caller
  * may go on using the connection until it returns to the loop. */

@@ -233,6 +233,8 @@ static void h1_on_done(struct http_req *req)
             if (!h->in_read && h1_process(h) != 0)
                 conn_close_after_write(c);
         }
+        if (!h->in_read)
+            conn_want_write(c);
     }
     conn_release(c);
 }

@@ -157,8 +157,11 @@ static void h2_stream_on_done(struct http_req *req)
     } else {
         if (h2_submit(h, st) != 0)
             nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
-        if (!h->in_read && h2_flush(h) != 0)
-            conn_close_after_write(c);
+        if (!h->in_read) {
+            if (h2_flush(h) != 0)
+                conn_close_after_write(c);
+            conn_want_write(c);
+        }
     }
     conn_release(c);
 }
@@ -346,6 +349,7 @@ static void h2_on_drain(struct conn *c)
                           NGHTTP2_NO_ERROR, NULL, 0);
     if (h2_flush(h) != 0)
         conn_close_after_write(c);
+    conn_want_write(c);
 }
 
 static void h2_destroy(struct conn *c)

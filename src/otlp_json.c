@@ -2,17 +2,20 @@
  * OTLP/JSON field rules (presence, hex ids, names), and the byte buffer both write into before handing the
  * result to the caller's evbuffer. otlp_json_decode.c reads JSON, otlp_json_encode.c writes it.
  *
- * JSON library: jansson, chosen over json-c by measurement (contrib/bench/json_libs.c, this 2-core AMD EPYC
- * VM, -O2, best of 3 runs):
- *                        traces_100 (111 KB)         traces_1000 (1.05 MB)       tree held while parsed
- *   jansson parse        57 MB/s   51k spans/s       34 MB/s   33k spans/s       1.3 MiB / 12.0 MiB
- *   json-c parse         85 MB/s   76k spans/s       39 MB/s   37k spans/s       2.6 MiB / 24.3 MiB
- * json-c parses 1.1-1.5x faster, but it holds twice the memory for the same text, and even with
- * JSON_TOKENER_STRICT it takes what a receiver must refuse: NaN and Infinity tokens, single-quoted strings, raw
- * control characters, lone surrogates (silently replaced), and integers past 64 bits silently saturated to
- * INT64_MIN/UINT64_MAX, which would turn bad data into wrong data. jansson rejects all of these with a line and
- * column, and the converter's own work dilutes the parse gap: see the numbers in the comment of
- * otlp_json_to_proto() in otlp_json_decode.c. Memory is the scarcer resource on an edge box (DESIGN.md). */
+ * JSON library: jansson, chosen over json-c by measurement (contrib/bench/json_libs.c: CPU time per core, best
+ * of 4 runs, -O2, on this 2-core AMD EPYC VM; spans/s = requests/s x spans per request):
+ *                           traces_100 (111 KB)         traces_1000 (1.05 MB)      tree held while parsed
+ *   jansson parse           57 MB/s   51k spans/s       29 MB/s   27k spans/s      1.3 MiB / 12.0 MiB
+ *   json-c parse            84 MB/s   76k spans/s       34 MB/s   32k spans/s      2.6 MiB / 24.3 MiB
+ *   otlp_json_to_proto      48 MB/s   43k spans/s       26 MB/s   24k spans/s      (jansson + walk + wire)
+ *   otlp_proto_to_json     365 MB/s  327k spans/s      296 MB/s  282k spans/s      (MB/s of JSON written)
+ * json-c parses 1.2-1.5x faster, but holds twice the memory for the same text (memory is the scarcer resource
+ * on an edge box), and even with JSON_TOKENER_STRICT it takes what a receiver must refuse: NaN and Infinity
+ * tokens, single-quoted strings, raw control characters in strings, lone surrogates (silently replaced), and
+ * integers past 64 bits (silently saturated to INT64_MIN/UINT64_MAX: bad data would become wrong data).
+ * jansson rejects all of these with a line and column. The tree is the cost (perf: jansson 57% and
+ * malloc/free 25% of a conversion; the descriptor walk and the wire writing 10%). jansson's one gap: a JSON
+ * *number* past INT64_MAX is refused; OTLP/JSON writes 64-bit integers as strings, which are read in full. */
 #include "autoconf.h"
 
 #define OTLP_JSON_INTERNAL

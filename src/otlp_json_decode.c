@@ -6,7 +6,6 @@
 
 #define OTLP_JSON_INTERNAL
 
-#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -53,7 +52,7 @@ static void otlp_json_decode_pop(struct otlp_json_decode *dec)
     dec->n_path--;
 }
 
-/* Appends to <buf> what snprintf made of it, keeping <*n> within <size> when the text was cut. */
+/* Advances <*n> past what snprintf wrote, keeping it within <size> when the text was cut. */
 static void otlp_json_decode_advance(size_t *n, int wrote, size_t size)
 {
     if (wrote > 0)
@@ -261,7 +260,7 @@ static int otlp_json_decode_close(struct otlp_json_decode *dec, size_t mark)
             return otlp_json_decode_oom(dec);
         memmove(dec->out.data + mark + need, dec->out.data + mark + 1, content);
     }
-    at.data = dec->out.data;
+    at.data = dec->out.data; /* a view that writes at <mark>: the room is there */
     at.len = mark;
     otlp_json_buf_put_varint(&at, content);
     dec->out.len = mark + need + content;
@@ -783,8 +782,7 @@ static int otlp_json_decode_message(struct otlp_json_decode *dec, const Protobuf
     return 0;
 }
 
-/* The whole conversion costs about 1.3x the parse alone (figures in otlp_json.c and the report of
- * contrib/bench/json_libs.c): the tree, not the walk, is the price of JSON. */
+/* Costs about 1.2x jansson's parse alone (figures in otlp_json.c): the tree, not the walk, is the price. */
 int otlp_json_to_proto(enum og_signal signal, const char *json, size_t len, struct evbuffer *out, char *err,
                        size_t errlen)
 {

@@ -249,14 +249,17 @@ static void otlp_json_encode_put_finite(struct otlp_json_buf *b, double x, int i
                                    exp10 < 0 ? -exp10 : exp10);
         return;
     }
-    for (int i = exp10 < 0 ? exp10 : 0; i < n || i <= exp10; i++) {
-        if (i == exp10 + 1)
-            b->data[b->len++] = '.';
-        b->data[b->len++] = (uint8_t)(i >= 0 && i < n ? digits[i] : '0');
-        if (i == exp10 && i + 1 >= n) {
-            otlp_json_buf_put(b, ".0", 2);
-            break;
-        }
+    if (exp10 < 0) { /* 0.000ddd */
+        otlp_json_buf_put(b, "0.000", (size_t)(1 - exp10));
+        otlp_json_buf_put(b, digits, (size_t)n);
+    } else if (n > exp10 + 1) { /* ddd.ddd */
+        otlp_json_buf_put(b, digits, (size_t)exp10 + 1);
+        b->data[b->len++] = '.';
+        otlp_json_buf_put(b, digits + exp10 + 1, (size_t)(n - exp10 - 1));
+    } else { /* ddd000.0 */
+        otlp_json_buf_put(b, digits, (size_t)n);
+        otlp_json_buf_put(b, "0000000000000000", (size_t)(exp10 + 1 - n));
+        otlp_json_buf_put(b, ".0", 2);
     }
 }
 

@@ -484,27 +484,48 @@ static inline int otlp_scan_fail(struct otlp_scan_walk *w, const char *why)
     return -1;
 }
 
-/* Reads a tag of two to five bytes, as protobuf-c does: the field number is the varint shifted right by 3
- * and cut to 32 bits. Returns the tag's length, or 0 with w->why set. */
-static int otlp_scan_long_tag(struct otlp_scan_walk *w, const struct otlp_scan_msg *m, const uint8_t *p,
-                              const uint8_t *end, uint32_t *number)
+/* otlp_scan_fail() for the readers, which return a position, NULL on failure. */
+static inline const uint8_t *otlp_scan_fail_at(struct otlp_scan_walk *w, const char *why)
+{
+    w->why = why;
+    return NULL;
+}
+
+/* Reads a tag of two to five bytes at p, as protobuf-c does: the field number is the varint shifted right
+ * by 3 and cut to 32 bits. Returns the position after it, or NULL with w->why set. */
+static const uint8_t *otlp_scan_long_tag(struct otlp_scan_walk *w, const struct otlp_scan_msg *m,
+                                         const uint8_t *p, const uint8_t *end, uint32_t *number)
 {
     uint32_t n = (*p & 0x7f) >> 3;
     unsigned i;
 
     for (i = 1; i < 5; i++) {
         if (p + i >= end)
-            return otlp_scan_fail(w, m->tag_truncated), 0;
+            return otlp_scan_fail_at(w, m->tag_truncated);
         n |= (uint32_t)(p[i] & 0x7f) << (7 * i - 3);
         if (p[i] < 0x80)
             break;
     }
     if (i == 5)
-        return otlp_scan_fail(w, m->tag_long), 0;
+        return otlp_scan_fail_at(w, m->tag_long);
     if (n == 0)
-        return otlp_scan_fail(w, m->field0_padded), 0;
+        return otlp_scan_fail_at(w, m->field0_padded);
     *number = n;
-    return (int)i + 1;
+    return p + i + 1;
+}
+
+/* Reads the tag at p (one byte, nearly always). Returns the position after it, or NULL with w->why set. */
+static inline const uint8_t *otlp_scan_tag(struct otlp_scan_walk *w, const struct otlp_scan_msg *m,
+                                           const uint8_t *p, const uint8_t *end, uint32_t *number,
+                                           unsigned *wire_type)
+{
+    *wire_type = *p & 7;
+    if (*p >= 0x80)
+        return otlp_scan_long_tag(w, m, p, end, number);
+    if (*p < 0x08)
+        return otlp_scan_fail_at(w, m->field0);
+    *number = *p >> 3;
+    return p + 1;
 }
 
 /* Length of the varint at p: 1..10, 0 when it runs past end, -1 when it is longer than 10 bytes. */
@@ -530,12 +551,12 @@ static inline const uint8_t *otlp_scan_skip_scalar(struct otlp_scan_walk *w, con
             return p + 1;
         n = otlp_scan_varint_len(p, end);
         if (n <= 0)
-            return otlp_scan_fail(w, n == 0 ? m->varint_truncated : m->varint_long), NULL;
+            return otlp_scan_fail_at(w, n == 0 ? m->varint_truncated : m->varint_long);
         return p + n;
     }
     if (wire_type == 1)
-        return end - p >= 8 ? p + 8 : (otlp_scan_fail(w, m->fixed64_truncated), NULL);
-    return end - p >= 4 ? p + 4 : (otlp_scan_fail(w, m->fixed32_truncated), NULL);
+        return end - p >= 8 ? p + 8 : otlp_scan_fail_at(w, m->fixed64_truncated);
+    return end - p >= 4 ? p + 4 : otlp_scan_fail_at(w, m->fixed32_truncated);
 }
 
 /* Reads a length prefix as protobuf-c does: at most 5 bytes, at most INT_MAX, and within end. Returns the
@@ -545,20 +566,18 @@ static inline const uint8_t *otlp_scan_length(struct otlp_scan_walk *w, const st
                                               const uint8_t *end, size_t *len)
 {
     uint64_t v = 0;
-    unsigned i;
+    unsigned i = 0;
 
-    for (i = 0; i < 5; i++) {
-        if (p + i >= end)
-            return otlp_scan_fail(w, m->length_truncated), NULL;
+    while (p + i < end && i < 5) {   /* most lengths end at the first byte */
         v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-        if (p[i] < 0x80)
+        if (p[i++] < 0x80)
             break;
     }
-    if (i == 5)
-        return otlp_scan_fail(w, m->length_long), NULL;
-    p += i + 1;
+    if (i == 0 || p[i - 1] >= 0x80)
+        return otlp_scan_fail_at(w, i == 5 ? m->length_long : m->length_truncated);
+    p += i;
     if (v > INT_MAX || v > (uint64_t)(end - p))
-        return otlp_scan_fail(w, f->why != NULL ? f->why->overrun : m->unknown_overrun), NULL;
+        return otlp_scan_fail_at(w, f->why != NULL ? f->why->overrun : m->unknown_overrun);
     *len = (size_t)v;
     return p;
 }
@@ -609,6 +628,14 @@ static inline bool otlp_scan_plain_attribute(const uint8_t *p, const uint8_t *en
     default:
         return false;
     }
+}
+
+/* The state a oneof member with a payload of <len> bytes leaves for the merge of its message. */
+static inline uint8_t otlp_scan_oneof_state(const struct otlp_scan_field *f, size_t len)
+{
+    if (f->oneof == OTLP_SCAN_ONEOF_DROPPED || (f->oneof == OTLP_SCAN_ONEOF_DROPPED_EMPTY && len == 0))
+        return OTLP_SCAN_DROPPED;
+    return OTLP_SCAN_KEPT;
 }
 
 /* Descends into the message held by field <number> of the current level, whose bytes end at <end>. */
@@ -693,7 +720,6 @@ static int otlp_scan_walk(struct otlp_scan_walk *w, const struct otlp_scan_msg *
     uint32_t number;
     unsigned wire_type;
     size_t len;
-    int n;
 
     w->depth = 0;
     w->level[0] = (struct otlp_scan_level){ .m = m, .end = end };
@@ -707,30 +733,22 @@ static int otlp_scan_walk(struct otlp_scan_walk *w, const struct otlp_scan_msg *
             end = w->level[w->depth].end;
             continue;
         }
-        if (*p < 0x80) {
-            if (*p < 0x08)
-                return otlp_scan_fail(w, m->field0);
-            number = *p >> 3;
-            n = 1;
-        } else if ((n = otlp_scan_long_tag(w, m, p, end, &number)) == 0) {
+        if ((p = otlp_scan_tag(w, m, p, end, &number, &wire_type)) == NULL)
             return -1;
-        }
-        wire_type = *p & 7;
-        p += n;
         f = &m->fields[number < m->n_fields ? number : 0];
         if ((OTLP_SCAN_NEVER | f->refused) & OTLP_SCAN_BIT(wire_type))
             return otlp_scan_refuse(w, m, f, wire_type);
-        if (f->oneof != OTLP_SCAN_NOT_ONEOF)
-            w->level[w->depth].oneof_state = OTLP_SCAN_KEPT;
         if (wire_type != 2) {
+            if (f->oneof != OTLP_SCAN_NOT_ONEOF)
+                w->level[w->depth].oneof_state = OTLP_SCAN_KEPT;
             if ((p = otlp_scan_skip_scalar(w, m, p, end, wire_type)) == NULL)
                 return -1;
             continue;
         }
         if ((p = otlp_scan_length(w, m, f, p, end, &len)) == NULL)
             return -1;
-        if (f->oneof == OTLP_SCAN_ONEOF_DROPPED || (f->oneof == OTLP_SCAN_ONEOF_DROPPED_EMPTY && len == 0))
-            w->level[w->depth].oneof_state = OTLP_SCAN_DROPPED;
+        if (f->oneof != OTLP_SCAN_NOT_ONEOF)
+            w->level[w->depth].oneof_state = otlp_scan_oneof_state(f, len);
         if (f->action == OTLP_SCAN_SKIP ||
             (f->child == OTLP_SCAN_KEY_VALUE && otlp_scan_plain_attribute(p, p + len))) {
             p += len;

@@ -21,11 +21,11 @@ struct otlp_counts {
 };
 
 /* Validates <len> bytes as an Export{Trace,Metrics,Logs}ServiceRequest of <signal> and counts its content.
- * Borrows buf (NULL is fine when len is 0). Never reads outside buf, never allocates; recursion depth is
- * bounded by OTLP_SCAN_MAX_DEPTH.
+ * Borrows buf (NULL is fine when len is 0). Never reads outside buf, never allocates, does not recurse:
+ * nesting is followed on an explicit stack of OTLP_SCAN_MAX_DEPTH levels (about 10 KiB of C stack).
  *
- * Accepts exactly what protobuf-c 1.4.1's *__unpack() accepts for that message type (checked by
- * tests/fuzz/fuzz_otlp_scan.c), including its quirks:
+ * Accepts exactly what protobuf-c 1.4.1's *__unpack() accepts for that message type (checked against
+ * protobuf-c by tests/fuzz/fuzz_otlp_scan.c and tests/unit/test_otlp_scan.c), including its quirks:
  *  - every known field must carry its own wire type (Span.kind sent as wire type 2 is refused), except bool
  *    fields (AnyValue.bool_value, Sum.is_monotonic), which protobuf-c reads from any wire type;
  *  - repeated numeric fields may be packed (wire type 2) or not; a packed fixed64/double must be a multiple

@@ -5,7 +5,7 @@
 
 : "${OG_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 n=0
-for page in otelgate.8 otelgate.yaml.5; do
+for page in otelgate.8 otelgate.yaml.5 otelgen.1; do
     n=$((n + 1))
     path=$OG_SRCDIR/man/$page
     if [ -z "${MANDOC:-}" ] || ! command -v "$MANDOC" >/dev/null 2>&1; then

@@ -1,4 +1,5 @@
-/* otelgen_endpoint.c: parsing and resolving ENDPOINT. */
+/* otelgen_endpoint.c: parsing and resolving ENDPOINT. Parsing is strict (a usage error is exit 2 before
+ * any network traffic); resolving happens once, blocking, before the reactor starts. */
 #include "autoconf.h"
 
 #include <arpa/inet.h>

@@ -1,6 +1,6 @@
 /* otelgen_file.c: payload files, read once at start-up: suffix to kind, gunzip, gRPC prefix, and counting
- * items (protobuf-c unpack for protobuf; a small structural scan for OTLP/JSON, which needs no JSON
- * library: it only has to find the objects inside "spans", "dataPoints" or "logRecords" arrays). */
+ * items with otelgate's own intake code (otlp_json_to_proto, otlp_scan), which also says what is wrong with
+ * a file otelgate would refuse. */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <zlib.h>
 
 #include "otelgen_file.h"
+#include "otlp_json.h"
+#include "otlp_scan.h"
 
 #define OTELGEN_FILE_MAX (1024u * 1024 * 1024)
-#define OTELGEN_FILE_JSON_DEPTH 256
 
 static const struct {
     const char *suffix;
@@ -192,87 +194,35 @@ void otelgen_file_dispose(struct otelgen_file *f)
     *f = (struct otelgen_file){ 0 };
 }
 
-/* Skips a JSON string starting at s[*i] == '"'; leaves *i after the closing quote. */
-static int otelgen_file_json_skip_string(const uint8_t *s, size_t n, size_t *i)
-{
-    for (size_t j = *i + 1; j < n; j++) {
-        if (s[j] == '\\')
-            j++;
-        else if (s[j] == '"') {
-            *i = j + 1;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static size_t otelgen_file_json_skip_space(const uint8_t *s, size_t n, size_t i)
-{
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-        i++;
-    return i;
-}
-
-/* Counts the objects that are elements of arrays stored under <key>. Returns -1 on unbalanced brackets or
- * an unterminated string: enough checking to not print a wrong count for a truncated file. */
-static long long otelgen_file_json_count(const uint8_t *s, size_t n, const char *key)
-{
-    bool counting[OTELGEN_FILE_JSON_DEPTH];     /* per open bracket: an array whose objects count */
-    char open[OTELGEN_FILE_JSON_DEPTH];
-    size_t depth = 0, keylen = strlen(key);
-    bool key_matches = false;                   /* the last key read was <key> */
-    long long count = 0;
-
-    for (size_t i = 0; i < n;) {
-        uint8_t c = s[i];
-        if (c == '"') {
-            size_t start = i;
-            if (otelgen_file_json_skip_string(s, n, &i) != 0)
-                return -1;
-            size_t next = otelgen_file_json_skip_space(s, n, i);
-            if (next < n && s[next] == ':')
-                key_matches = i - start - 2 == keylen && memcmp(s + start + 1, key, keylen) == 0;
-            continue;
-        }
-        if (c == '{' || c == '[') {
-            if (depth == OTELGEN_FILE_JSON_DEPTH)
-                return -1;
-            if (c == '{' && depth > 0 && counting[depth - 1])
-                count++;
-            counting[depth] = c == '[' && key_matches;
-            open[depth++] = (char)c;
-            key_matches = false;
-        } else if (c == '}' || c == ']') {
-            if (depth == 0 || open[depth - 1] != (c == '}' ? '{' : '['))
-                return -1;
-            depth--;
-        } else if (c == ',') {
-            key_matches = false;
-        }
-        i++;
-    }
-    return depth == 0 ? count : -1;
-}
-
 long long otelgen_file_count_items(const struct otelgen_file *f, enum otelgen_signal s, bool json, char *why,
                                    size_t whylen)
 {
-    const struct otelgen_signal_info *info = otelgen_signal_info(s);
-    ProtobufCMessage *m;
-    long long n;
+    enum og_signal og = otelgen_signal_info(s)->og;
+    struct evbuffer *pb = NULL;
+    const uint8_t *bytes = f->plain;
+    size_t len = f->plain_len;
+    struct otlp_counts counts;
+    const char *reason;
+    long long n = -1;
 
+    /* The daemon's own converter and wire walk: a file is "valid" exactly when otelgate would take it. */
     if (json) {
-        n = otelgen_file_json_count(f->plain, f->plain_len, info->json_items_key);
-        if (n < 0)
-            snprintf(why, whylen, "not valid JSON (unbalanced brackets or an unterminated string)");
-        return n;
+        pb = evbuffer_new();
+        if (pb == NULL) {
+            snprintf(why, whylen, "out of memory");
+            return -1;
+        }
+        if (otlp_json_to_proto(og, (const char *)f->plain, f->plain_len, pb, why, whylen) != 0)
+            goto out;
+        len = evbuffer_get_length(pb);
+        bytes = evbuffer_pullup(pb, -1);        /* once, at start-up */
     }
-    m = protobuf_c_message_unpack(info->request, NULL, f->plain_len, f->plain);
-    if (m == NULL) {
-        snprintf(why, whylen, "not a valid %s (protobuf-c cannot unpack it)", info->request->short_name);
-        return -1;
-    }
-    n = (long long)otelgen_signal_count_items(s, m);
-    protobuf_c_message_free_unpacked(m, NULL);
+    if (otlp_scan(og, bytes, len, &counts, &reason) != 0)
+        snprintf(why, whylen, "not a valid %s: %s", otelgen_signal_info(s)->request->short_name, reason);
+    else
+        n = (long long)counts.items;
+out:
+    if (pb != NULL)
+        evbuffer_free(pb);
     return n;
 }

@@ -50,6 +50,7 @@ struct otelgen_grpc {
     bool connected;
     bool goaway;                        /* the server sent GOAWAY: no new streams here */
     bool closing;                       /* we sent GOAWAY: end once it is written */
+    char h2_error[160];                 /* nghttp2's first complaint about the server, if any */
 };
 
 /* ---- ending ---- */
@@ -79,12 +80,22 @@ static void otelgen_grpc_end(struct otelgen_grpc *c, const char *why)
     otelgen_worker_conn_ended(w, slot, lost > 0 ? reason : why, connected, answered, lost);
 }
 
-/* A session that wants nothing more (after GOAWAY either way) ends once its last bytes are written. */
+/* A session that wants nothing more (after GOAWAY either way) ends once its last bytes are written. With
+ * requests still in flight, nghttp2 gave up on the server: say why, in its words when it gave some. */
 static void otelgen_grpc_end_if_idle(struct otelgen_grpc *c)
 {
-    if (c->h2 != NULL && !nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2) &&
-        evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+    char why[OTELGEN_CONN_MESSAGE_MAX + sizeof c->h2_error];
+
+    if (c->h2 == NULL || nghttp2_session_want_read(c->h2) || nghttp2_session_want_write(c->h2) ||
+        evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+        return;
+    if (c->inflight == 0) {
         otelgen_grpc_end(c, NULL);
+        return;
+    }
+    snprintf(why, sizeof why, "%s: HTTP/2 session failed: %s", c->env.addr->text,
+             c->h2_error[0] != '\0' ? c->h2_error : "protocol error");
+    otelgen_grpc_end(c, why);
 }
 
 /* ---- answers ---- */
@@ -278,6 +289,17 @@ static int otelgen_grpc_on_frame(nghttp2_session *h2, const nghttp2_frame *frame
     return 0;
 }
 
+static int otelgen_grpc_on_error(nghttp2_session *h2, int code, const char *msg, size_t len, void *arg)
+{
+    struct otelgen_grpc *c = arg;
+    (void)h2;
+    (void)code;
+
+    if (c->h2_error[0] == '\0')
+        snprintf(c->h2_error, sizeof c->h2_error, "%.*s", (int)len, msg);
+    return 0;
+}
+
 static int otelgen_grpc_on_stream_close(nghttp2_session *h2, int32_t id, uint32_t error_code, void *arg)
 {
     struct otelgen_grpc *c = arg;
@@ -422,6 +444,7 @@ static int otelgen_grpc_session_start(struct otelgen_grpc *c, char *why, size_t 
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, otelgen_grpc_on_data);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, otelgen_grpc_on_frame);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, otelgen_grpc_on_stream_close);
+    nghttp2_session_callbacks_set_error_callback2(cb, otelgen_grpc_on_error);
     rv = nghttp2_session_client_new(&c->h2, cb, c);
     nghttp2_session_callbacks_del(cb);
     if (rv == 0)
@@ -450,8 +473,8 @@ static void otelgen_grpc_on_event(struct bufferevent *bev, short events, void *a
         bufferevent_enable(bev, EV_READ | EV_WRITE);    /* idle, nothing is due: not a failure */
         return;
     }
-    if ((events & BEV_EVENT_EOF) && c->inflight == 0 && (c->goaway || c->closing)) {
-        otelgen_grpc_end(c, NULL);
+    if ((events & BEV_EVENT_EOF) && c->connected && c->inflight == 0) {
+        otelgen_grpc_end(c, NULL);                      /* nothing lost; the worker decides what next */
         return;
     }
     otelgen_net_describe(&c->env, bev, events, c->connected, why, sizeof why);

@@ -32,7 +32,7 @@ struct otelgen_http {
     /* the response being read */
     bool complete, keep_alive;
     int status;
-    bool value_next, in_content_type, protobuf_body;
+    bool value_next, in_content_type, protobuf_body, json_body;
     char field[OTELGEN_HTTP_FIELD_MAX];
     size_t field_len;
     uint8_t body_start[OTELGEN_CONN_MESSAGE_MAX];
@@ -67,6 +67,7 @@ static int otelgen_http_on_begin(http_parser *p)
 
     c->status = 0;
     c->protobuf_body = false;
+    c->json_body = false;
     c->value_next = false;
     c->field_len = 0;
     c->body_len = 0;
@@ -95,6 +96,8 @@ static int otelgen_http_on_value(http_parser *p, const char *at, size_t len)
     c->value_next = true;
     if (c->in_content_type && len >= 8 && memmem(at, len, "protobuf", 8) != NULL)
         c->protobuf_body = true;
+    if (c->in_content_type && len >= 4 && memmem(at, len, "json", 4) != NULL)
+        c->json_body = true;
     return 0;
 }
 
@@ -184,12 +187,36 @@ static size_t otelgen_http_status_message(const uint8_t *b, size_t n, const uint
     return 0;
 }
 
+/* The "message" string of a google.rpc.Status in JSON ({"code":3,"message":"..."}), escapes left as they
+ * are but for \" and \\. Returns its length in out, or 0 when there is none. */
+static size_t otelgen_http_json_message(const uint8_t *b, size_t n, char *out, size_t len)
+{
+    const uint8_t *key = memmem(b, n, "\"message\"", 9), *end = b + n, *p;
+    size_t k = 0;
+
+    if (key == NULL)
+        return 0;
+    for (p = key + 9; p < end && (*p == ' ' || *p == ':'); p++)
+        ;
+    if (p == end || *p++ != '"')
+        return 0;
+    for (; p < end && *p != '"' && k < len - 1; p++) {
+        if (*p == '\\' && p + 1 < end && (p[1] == '"' || p[1] == '\\'))
+            p++;
+        out[k++] = *p < 0x20 || *p == 0x7f ? ' ' : (char)*p;
+    }
+    out[k] = '\0';
+    return k;
+}
+
 /* One printable line out of the failure's body. */
 static void otelgen_http_message(const struct otelgen_http *c, char *out, size_t len)
 {
     const uint8_t *m = c->body_start;
     size_t n = c->body_len, k = 0;
 
+    if (c->json_body && otelgen_http_json_message(c->body_start, c->body_len, out, len) > 0)
+        return;
     if (c->protobuf_body)
         n = otelgen_http_status_message(c->body_start, c->body_len, &m);
     for (size_t i = 0; i < n && k < len - 1 && m[i] != '\n' && m[i] != '\r'; i++)

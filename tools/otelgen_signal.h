@@ -1,9 +1,11 @@
 /* otelgen_signal.h: what differs between the three OTLP signals for otelgen: names, the HTTP and gRPC
- * paths, the word for one item, and the protobuf-c descriptor of the export request. */
+ * paths, the word for one item, the protobuf-c descriptor of the export request, otelgate's enum value. */
 #ifndef OTELGEN_SIGNAL_H
 #define OTELGEN_SIGNAL_H
 
 #include <protobuf-c/protobuf-c.h>
+
+#include "component.h"
 
 enum otelgen_signal {
     OTELGEN_SIGNAL_TRACES,
@@ -16,8 +18,8 @@ struct otelgen_signal_info {
     const char *http_path;                          /* "/v1/traces" */
     const char *grpc_path;                          /* ".../TraceService/Export" */
     const char *items;                              /* "spans": what the summary counts */
-    const char *json_items_key;                     /* OTLP/JSON key of the array holding the items */
     const ProtobufCMessageDescriptor *request;      /* Export*ServiceRequest */
+    enum og_signal og;                              /* otelgate's name for it */
 };
 
 const struct otelgen_signal_info *otelgen_signal_info(enum otelgen_signal s);
@@ -28,8 +30,5 @@ int otelgen_signal_parse(const char *s, enum otelgen_signal *out);
 /* The signal a payload file name announces by its first word ("traces_100.pb" -> traces), for --file
  * without --signal. Returns 0, or -1 when the base name starts with none of the three. */
 int otelgen_signal_from_file_name(const char *path, enum otelgen_signal *out);
-
-/* Items (spans, data points, log records) in an unpacked export request of signal <s>. */
-size_t otelgen_signal_count_items(enum otelgen_signal s, const ProtobufCMessage *request);
 
 #endif

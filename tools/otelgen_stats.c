@@ -199,11 +199,13 @@ void otelgen_stats_print(const struct otelgen_stats *s, FILE *out)
     double secs = otelgen_stats_elapsed(s), per_s = secs > 0 ? 1 / secs : 0;
 
     if (s->per_request >= 0)
-        fprintf(out, "sent %llu requests, %llu %s in %.3f s (%.0f %s/s)\n", (unsigned long long)s->answered,
+        fprintf(out, "sent %llu request%s, %llu %s in %.3f s (%.0f %s/s)\n", (unsigned long long)s->answered,
+                s->answered == 1 ? "" : "s",
                 (unsigned long long)s->answered * (unsigned long long)s->per_request, s->items, secs,
                 (double)s->answered * (double)s->per_request * per_s, s->items);
     else
-        fprintf(out, "sent %llu requests in %.3f s (%.0f requests/s)\n", (unsigned long long)s->answered, secs,
+        fprintf(out, "sent %llu request%s in %.3f s (%.0f requests/s)\n", (unsigned long long)s->answered,
+                s->answered == 1 ? "" : "s", secs,
                 (double)s->answered * per_s);
     otelgen_stats_print_answers(s, out);
     for (size_t i = 0; i < s->n_entries; i++) {

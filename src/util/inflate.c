@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -30,8 +31,8 @@ struct inflate_job {
 };
 
 enum inflate_step_result {
-    INFLATE_STEP_MORE,         /* needs more input */
-    INFLATE_STEP_END,          /* a stream (or gzip member) ended */
+    INFLATE_STEP_MORE = 1,     /* needs more input */
+    INFLATE_STEP_END = 2,      /* a stream (or gzip member) ended */
 };
 
 static int inflate_fail(struct inflate_job *j, const char *why)
@@ -198,37 +199,48 @@ static int inflate_on_end(struct inflate_job *j, size_t at)
     return inflateReset(&j->zs) == Z_OK ? INFLATE_OK : inflate_fail(j, "out of memory while inflating");
 }
 
-/* Feeds the input to zlib one chain at a time, in place. */
-static int inflate_run(struct inflate_job *j)
+/* Feeds <n> extents of input to zlib, in place. */
+static int inflate_run(struct inflate_job *j, const struct evbuffer_iovec *chunks, int n)
 {
-    struct evbuffer_ptr ptr;
-    struct evbuffer_iovec chunk;
     size_t base = 0;
-    int rc;
+    int i, rc;
 
-    if (evbuffer_ptr_set(j->in, &ptr, 0, EVBUFFER_PTR_SET) != 0)
-        return inflate_fail(j, "out of memory while inflating");
-    while (base < j->in_len && evbuffer_peek(j->in, -1, &ptr, &chunk, 1) > 0) {
-        j->zs.next_in = chunk.iov_base;
-        j->zs.avail_in = (uInt)chunk.iov_len;
+    for (i = 0; i < n; i++) {
+        j->zs.next_in = chunks[i].iov_base;
+        j->zs.avail_in = (uInt)chunks[i].iov_len;
         while (j->zs.avail_in > 0) {
-            if (j->ended)   /* can only be raw/zlib data after the end: gzip members reset it */
-                return inflate_fail(j, "trailing data after deflate stream");
             rc = inflate_steps(j);
             if (rc == INFLATE_STEP_END)
-                rc = inflate_on_end(j, base + chunk.iov_len - j->zs.avail_in);
+                rc = inflate_on_end(j, base + chunks[i].iov_len - j->zs.avail_in);
             else if (rc == INFLATE_STEP_MORE)
                 rc = INFLATE_OK;
             if (rc != INFLATE_OK)
                 return rc;
         }
-        base += chunk.iov_len;
-        if (evbuffer_ptr_set(j->in, &ptr, chunk.iov_len, EVBUFFER_PTR_ADD) != 0)
-            break;
+        base += chunks[i].iov_len;
     }
     if (!j->ended)
         return inflate_fail(j, j->fmt == INFLATE_GZIP ? "truncated gzip stream" : "truncated deflate stream");
     return INFLATE_OK;
+}
+
+/* Lists the extents of <in> (on the stack up to 32 chains; a longer body takes one allocation) and
+ * inflates them. */
+static int inflate_chains(struct inflate_job *j)
+{
+    struct evbuffer_iovec local[32], *chunks = local;
+    int n = evbuffer_peek(j->in, -1, NULL, NULL, 0), rc;
+
+    if (n > (int)(sizeof(local) / sizeof(local[0]))) {
+        chunks = malloc((size_t)n * sizeof(*chunks));
+        if (chunks == NULL)
+            return inflate_fail(j, "out of memory while inflating");
+    }
+    n = evbuffer_peek(j->in, -1, NULL, chunks, n);
+    rc = inflate_run(j, chunks, n);
+    if (chunks != local)
+        free(chunks);
+    return rc;
 }
 
 int inflate_evbuffer(enum inflate_format fmt, struct evbuffer *in, struct evbuffer *out, size_t max_out,
@@ -243,7 +255,7 @@ int inflate_evbuffer(enum inflate_format fmt, struct evbuffer *in, struct evbuff
         *why = j.why;
         return rc;
     }
-    rc = inflate_run(&j);
+    rc = inflate_chains(&j);
     inflateEnd(&j.zs);
     if (rc == INFLATE_BAD)
         *why = j.why;

@@ -19,7 +19,8 @@ enum inflate_format {
 
 /* Decompresses all of <in>, a whole body, appending the result to <out> (a different evbuffer), written
  * straight into out's chains with evbuffer_reserve_space()/evbuffer_commit_space(): no intermediate copy,
- * and <in> is read in place, chain by chain.
+ * and <in> is read in place, chain by chain (a body of more than 32 chains costs one small allocation for
+ * the list of chains).
  * <max_out> bounds the bytes this call appends. As soon as the output would exceed it, the call stops
  * without inflating the rest and returns INFLATE_TOO_LARGE: a 65 MiB gzip bomb costs about max_out of work
  * and memory. An HTTP "deflate" body is taken as a zlib stream when its first two bytes are a valid zlib

@@ -14,6 +14,9 @@
 #include <cmocka.h>
 
 #include "../../src/otlp_scan.c"   /* reaches the static schema tables */
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -555,6 +558,156 @@ static void test_schema_table(void **state)
     }
 }
 
+/* ---- the table against protobuf-c's generated descriptors ---- */
+
+static const ProtobufCMessageDescriptor *const test_requests[OG_SIGNAL_COUNT] = {
+    &opentelemetry__proto__collector__trace__v1__export_trace_service_request__descriptor,
+    &opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__descriptor,
+    &opentelemetry__proto__collector__logs__v1__export_logs_service_request__descriptor,
+};
+
+/* Where a message type sits: the first path from a request to it. */
+struct test_place {
+    const ProtobufCMessageDescriptor *desc;
+    enum og_signal signal;
+    char path[16];             /* field numbers, outermost first, NUL-terminated */
+};
+
+static size_t test_places(struct test_place *places, size_t cap)
+{
+    size_t n = 0;
+
+    for (int s = 0; s < OG_SIGNAL_COUNT; s++) {
+        places[n++] = (struct test_place){ test_requests[s], (enum og_signal)s, "" };
+    }
+    for (size_t i = 0; i < n; i++) {   /* breadth first: shortest paths */
+        for (unsigned f = 0; f < places[i].desc->n_fields; f++) {
+            const ProtobufCFieldDescriptor *fd = &places[i].desc->fields[f];
+            size_t depth = strlen(places[i].path), j;
+
+            if (fd->type != PROTOBUF_C_TYPE_MESSAGE || depth + 2 > sizeof(places[i].path))
+                continue;
+            for (j = 0; j < n && !(places[j].desc == fd->descriptor && places[j].signal == places[i].signal); j++)
+                ;
+            if (j < n)
+                continue;
+            assert_true(n < cap);
+            places[n] = places[i];
+            places[n].desc = fd->descriptor;
+            places[n].path[depth] = (char)fd->id;
+            places[n].path[depth + 1] = '\0';
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Counts from the unpacked tree, the way the fuzz target takes them. */
+static void test_tree_counts(enum og_signal signal, const ProtobufCMessage *msg, struct otlp_counts *c)
+{
+    memset(c, 0, sizeof(*c));
+    if (signal == OG_SIGNAL_TRACES) {
+        const Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest *r = (const void *)msg;
+
+        for (size_t i = 0; i < r->n_resource_spans; i++, c->resources++)
+            for (size_t j = 0; j < r->resource_spans[i]->n_scope_spans; j++, c->scopes++)
+                c->items += r->resource_spans[i]->scope_spans[j]->n_spans;
+    } else if (signal == OG_SIGNAL_LOGS) {
+        const Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest *r = (const void *)msg;
+
+        for (size_t i = 0; i < r->n_resource_logs; i++, c->resources++)
+            for (size_t j = 0; j < r->resource_logs[i]->n_scope_logs; j++, c->scopes++)
+                c->items += r->resource_logs[i]->scope_logs[j]->n_log_records;
+    } else {
+        const Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest *r = (const void *)msg;
+
+        for (size_t i = 0; i < r->n_resource_metrics; i++, c->resources++)
+            for (size_t j = 0; j < r->resource_metrics[i]->n_scope_metrics; j++, c->scopes++) {
+                const Opentelemetry__Proto__Metrics__V1__ScopeMetrics *sm = r->resource_metrics[i]->scope_metrics[j];
+
+                c->metrics += sm->n_metrics;
+                for (size_t k = 0; k < sm->n_metrics; k++) {
+                    const Opentelemetry__Proto__Metrics__V1__Metric *m = sm->metrics[k];
+
+                    c->items += m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE ? m->gauge->n_data_points
+                              : m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM ? m->sum->n_data_points
+                              : m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM
+                                  ? m->histogram->n_data_points
+                              : m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_EXPONENTIAL_HISTOGRAM
+                                  ? m->exponential_histogram->n_data_points
+                              : m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUMMARY
+                                  ? m->summary->n_data_points : 0;
+                }
+            }
+    }
+}
+
+/* Every field number 1..20 of every message type, with every wire type and a few payloads, alone in its
+ * message: otlp_scan() and protobuf-c agree on accept/refuse and on the counts. This checks each row of
+ * the table against the generated descriptors. */
+static void test_schema_against_protobuf_c(void **state)
+{
+    static const struct { const char *bytes; size_t len; } payloads[] = {
+        { "\x00", 1 }, { "\x01", 1 }, { "\x96\x01", 2 }, { "\x00\x00\x00\x00\x00\x00\x00\x00", 8 },
+        { "\x00\x00\x00\x00", 4 }, { "", 0 }, { "\x08\x01", 2 }, { "\x0a\x00", 2 }, { "\x01\x02\x03", 3 },
+    };
+    struct test_place places[64];
+    size_t n_places = test_places(places, 64), checked = 0, disagreed = 0;
+
+    size_t distinct = 0;
+
+    for (size_t i = 0; i < n_places; i++) {   /* the common types (Resource, KeyValue...) are reached thrice */
+        size_t j;
+
+        for (j = 0; j < i && places[j].desc != places[i].desc; j++)
+            ;
+        distinct += j == i;
+    }
+    assert_int_equal(distinct, OTLP_SCAN_MSG_COUNT);
+    for (size_t i = 0; i < n_places; i++) {
+        for (unsigned field = 1; field <= 20; field++) {
+            for (unsigned wt = 0; wt < 8; wt++) {
+                for (size_t k = 0; k < N_ELEMS(payloads); k++) {
+                    char body[32];
+                    size_t len = 0;
+                    struct test_case t = { "schema", places[i].signal, places[i].path, body, 0, NULL, { 0 } };
+                    uint8_t buf[512];
+                    struct otlp_counts c, tc;
+                    const char *why = NULL;
+                    ProtobufCMessage *msg;
+                    int rc;
+
+                    body[len++] = (char)(field << 3 | wt);
+                    if (wt == 2)
+                        body[len++] = (char)payloads[k].len;
+                    memcpy(body + len, payloads[k].bytes, payloads[k].len);
+                    t.body_len = len + payloads[k].len;
+                    len = test_build(&t, buf, sizeof(buf));
+                    rc = otlp_scan(t.signal, buf, len, &c, &why);
+                    msg = protobuf_c_message_unpack(test_requests[t.signal], NULL, len, buf);
+                    checked++;
+                    if ((rc == 0) != (msg != NULL)) {
+                        print_error("%s field %u wire type %u payload %zu: scan %s, protobuf-c %s\n",
+                                    places[i].desc->name, field, wt, k, rc == 0 ? "accepts" : why,
+                                    msg != NULL ? "accepts" : "refuses");
+                        disagreed++;
+                    } else if (msg != NULL) {
+                        test_tree_counts(t.signal, msg, &tc);
+                        if (memcmp(&c, &tc, sizeof(c)) != 0) {
+                            print_error("%s field %u wire type %u payload %zu: counts differ\n",
+                                        places[i].desc->name, field, wt, k);
+                            disagreed++;
+                        }
+                    }
+                    protobuf_c_message_free_unpacked(msg, NULL);
+                }
+            }
+        }
+    }
+    print_message("%zu single-field inputs over %zu message places\n", checked, n_places);
+    assert_int_equal(disagreed, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_hand_made),
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_schema_table),
+        cmocka_unit_test(test_schema_against_protobuf_c),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
