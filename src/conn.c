@@ -288,7 +288,6 @@ static void conn_on_accept(struct evconnlistener *evl, evutil_socket_t fd, struc
 {
     struct conn_listener *l = arg;
     const struct conn_serve *s = l->serve;
-    int one = 1;
 
     if (l->draining || l->connections >= s->max_connections) {
         atomic_fetch_add(&l->refused_connections, 1);
@@ -296,6 +295,12 @@ static void conn_on_accept(struct evconnlistener *evl, evutil_socket_t fd, struc
         close(fd);
         return;
     }
+    conn_adopt(l, fd);
+}
+
+void conn_adopt(struct conn_listener *l, int fd)
+{
+    int one = 1;
     struct conn *c = calloc(1, sizeof(*c));
     if (c == NULL) {
         close(fd);
@@ -326,6 +331,12 @@ static void conn_on_accept(struct evconnlistener *evl, evutil_socket_t fd, struc
     conn_pause_read(c, false);
 }
 
+void conn_listener_init(struct conn_listener *l, struct event_base *base, const struct conn_serve *serve)
+{
+    l->serve = serve;
+    l->base = base;
+}
+
 static void conn_on_accept_error(struct evconnlistener *evl, void *arg)
 {
     struct conn_listener *l = arg;
@@ -337,8 +348,7 @@ static void conn_on_accept_error(struct evconnlistener *evl, void *arg)
 
 int conn_listener_open(struct conn_listener *l, struct event_base *base, int fd, const struct conn_serve *serve)
 {
-    l->serve = serve;
-    l->base = base;
+    conn_listener_init(l, base, serve);
     l->evl = evconnlistener_new(base, conn_on_accept, l, LEV_OPT_CLOSE_ON_FREE, 0, fd);
     if (l->evl == NULL) {
         close(fd);

@@ -46,6 +46,13 @@ struct conn_listener {
  * conn_listener_close) on <base>. Worker thread. Returns 0 or -1. */
 int conn_listener_open(struct conn_listener *l, struct event_base *base, int fd, const struct conn_serve *serve);
 
+/* Sets up a listener with no socket, for conn_adopt (tests, fuzzing). */
+void conn_listener_init(struct conn_listener *l, struct event_base *base, const struct conn_serve *serve);
+
+/* Serves connected socket <fd> (taken) on <l>, as if it had been accepted.
+ * Worker thread. */
+void conn_adopt(struct conn_listener *l, int fd);
+
 /* Stops accepting and asks every connection to finish: HTTP/1 closes after
  * the current answer, HTTP/2 sends GOAWAY. Worker thread. */
 void conn_listener_drain(struct conn_listener *l);

@@ -194,8 +194,10 @@ static int h2_on_header(nghttp2_session *session, const nghttp2_frame *frame, co
     if (st == NULL || frame->hd.type != NGHTTP2_HEADERS || st->dispatched)
         return 0;   /* trailers of a request: nothing we need */
     st->header_bytes += namelen + valuelen + 32;
-    if (st->header_bytes > s->max_header_bytes || ++st->headers > s->max_headers)
-        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;   /* resets the stream */
+    if (st->header_bytes > s->max_header_bytes || ++st->headers > s->max_headers) {
+        st->req.too_long = true;    /* answered 431 when the headers end */
+        return 0;
+    }
     if (namelen == 7 && memcmp(name, ":method", 7) == 0)
         st->req.method = http_req_method((const char *)value, valuelen);
     else if (namelen == 5 && memcmp(name, ":path", 5) == 0)
@@ -213,6 +215,17 @@ static void h2_refuse_large(struct h2 *h, struct h2_stream *st)
     st->reset_after_send = true;
     evbuffer_drain(st->req.body, evbuffer_get_length(st->req.body));
     h2_dispatch(h, st);
+}
+
+/* Headers over max_header_bytes / max_headers, or a kept one too long:
+ * 431, as HTTP/1.1 answers, then the stream is reset. */
+static void h2_refuse_headers(struct h2 *h, struct h2_stream *st)
+{
+    http_req_error(&st->req, 431, "request headers too large");
+    st->dispatched = true;
+    st->reset_after_send = true;
+    if (h2_submit(h, st) != 0)
+        nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
 }
 
 static int h2_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_t *data, size_t len,
@@ -242,8 +255,10 @@ static int h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame
     if (st == NULL || st->dispatched)
         return 0;
     if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-        if (st->req.too_long)
-            return nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);
+        if (st->req.too_long) {
+            h2_refuse_headers(h, st);
+            return 0;
+        }
         if (st->req.content_length > 0 &&
             (uint64_t)st->req.content_length > conn_serve(h->conn)->max_body_bytes) {
             h2_refuse_large(h, st);
@@ -320,9 +335,14 @@ static int h2_on_read(struct conn *c)
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
             break;
         ssize_t n = nghttp2_session_mem_recv(h->session, v.iov_base, v.iov_len);
+        if (n == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
+            /* an HTTP/1 client: only the 505, none of our HTTP/2 frames */
+            h->in_read = false;
+            h2_refuse_http1(h);
+            conn_close_after_write(c);
+            return 0;
+        }
         if (n < 0) {
-            if (n == NGHTTP2_ERR_BAD_CLIENT_MAGIC)
-                h2_refuse_http1(h);
             rc = -1;
             break;
         }

@@ -568,7 +568,13 @@ static inline const uint8_t *otlp_scan_length(struct otlp_scan_walk *w, const st
     uint64_t v = 0;
     unsigned i = 0;
 
-    while (p + i < end && i < 5) {   /* most lengths end at the first byte */
+    if (p < end && *p < 0x80) {   /* most lengths are one byte */
+        if (*p > end - p - 1)
+            return otlp_scan_fail_at(w, f->why != NULL ? f->why->overrun : m->unknown_overrun);
+        *len = *p;
+        return p + 1;
+    }
+    while (p + i < end && i < 5) {
         v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
         if (p[i++] < 0x80)
             break;
