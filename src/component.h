@@ -9,6 +9,7 @@
 
 #include "config_diag.h"
 #include "config_schema.h"
+#include "config_yaml.h"
 
 enum og_kind {
     OG_KIND_RECEIVER,
@@ -54,7 +55,8 @@ struct og_component_type {
     unsigned signals;                       /* pipeline signals it can serve (not extensions) */
     /* Checks what the key table cannot express (keys that exclude each other).
      * Reports on <d> and returns -1 on an error. May be NULL. */
-    int (*check)(const void *conf, const char *id, int line, int col, struct config_diag *d);
+    int (*check)(const void *conf, const char *id, const struct cfg_node *key, const struct cfg_node *val,
+                 struct config_diag *d);
     /* Acquires what the component needs (ports, directories) and starts it.
      * Runs on the main thread before any client is served; may block. Returns
      * 0, or -1 with a one-line reason in err. */

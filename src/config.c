@@ -147,7 +147,7 @@ static int config_load_component(struct config_load *l, enum og_kind kind, const
     snprintf(where, sizeof(where), "%s.%s", component_kind_section(kind), key->value);
     if (config_schema_apply(t->keys, val, c->conf, where, l->d) != 0)
         return -1;
-    if (t->check != NULL && t->check(c->conf, c->id, c->line, c->col, l->d) != 0)
+    if (t->check != NULL && t->check(c->conf, c->id, key, val, l->d) != 0)
         return -1;
     return 0;
 }

@@ -59,6 +59,28 @@ const struct cfg_node *config_yaml_get(const struct cfg_node *map, const char *k
     return NULL;
 }
 
+void config_yaml_pos(const struct cfg_node *key, const struct cfg_node *val, const char *path, int *line,
+                     int *col)
+{
+    const struct cfg_node *at = key;
+    char part[64];
+
+    while (val != NULL && val->kind == CFG_MAP && *path != '\0') {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof(part))
+            break;
+        memcpy(part, path, n);
+        part[n] = '\0';
+        val = config_yaml_get(val, part);
+        if (val == NULL)
+            break;
+        at = val;
+        path += n + (path[n] == '.');
+    }
+    *line = at->line;
+    *col = at->col;
+}
+
 static bool config_yaml_is_null(const yaml_node_t *yn)
 {
     static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };

@@ -37,6 +37,12 @@ void config_yaml_free(struct cfg_node *node);
 /* Returns the value under <key> in map <map>, or NULL. */
 const struct cfg_node *config_yaml_get(const struct cfg_node *map, const char *key);
 
+/* Sets *line and *col to the position of the value at dotted <path> ("a.b")
+ * under mapping <val>, or of the deepest part of it that exists, or of
+ * <key> (a component's id) when <val> has none of it. */
+void config_yaml_pos(const struct cfg_node *key, const struct cfg_node *val, const char *path, int *line,
+                     int *col);
+
 /* "a map", "a list", "a scalar", "empty": for "expected X, found Y" errors. */
 const char *config_yaml_kind_name(enum cfg_kind kind);
 

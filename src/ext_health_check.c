@@ -46,11 +46,14 @@ struct ext_health_check {
     unsigned nworkers;
 };
 
-static int ext_health_check_check(const void *conf, const char *id, int line, int col, struct config_diag *d)
+static int ext_health_check_check(const void *conf, const char *id, const struct cfg_node *key,
+                                  const struct cfg_node *val, struct config_diag *d)
 {
     const struct ext_health_check_conf *c = conf;
+    int line, col;
 
     if (c->path[0] != '/') {
+        config_yaml_pos(key, val, "path", &line, &col);
         config_diag_error(d, line, col, "extensions.%s.path: '%s' must start with '/'", id, c->path);
         return -1;
     }

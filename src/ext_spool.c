@@ -29,11 +29,14 @@ static const struct og_config_key ext_spool_keys[] = {
     { NULL },
 };
 
-static int ext_spool_check(const void *conf, const char *id, int line, int col, struct config_diag *d)
+static int ext_spool_check(const void *conf, const char *id, const struct cfg_node *key,
+                           const struct cfg_node *val, struct config_diag *d)
 {
     const struct ext_spool_conf *c = conf;
+    int line, col;
 
     if (c->directory == NULL || c->directory[0] == '\0') {
+        config_yaml_pos(key, val, "directory", &line, &col);
         config_diag_error(d, line, col, "extensions.%s.directory: must not be empty", id);
         return -1;
     }

@@ -97,14 +97,14 @@ static int main_parse_args(int argc, char **argv, struct main_options *o)
         case 'v': version_print(stdout); return 1;
         case 'h': main_usage(stdout); return 1;
         case ':':
-            if (optopt != 0)
-                fprintf(stderr, "otelgate: option '-%c' needs a value\n", optopt);
-            else
+            if (strncmp(argv[optind - 1], "--", 2) == 0)
                 fprintf(stderr, "otelgate: option '%s' needs a value\n", argv[optind - 1]);
+            else
+                fprintf(stderr, "otelgate: option '-%c' needs a value\n", optopt);
             main_usage(stderr);
             return 2;
         default:
-            if (optopt != 0)
+            if (optopt != 0)    /* glibc leaves 0 for an unknown long option */
                 fprintf(stderr, "otelgate: unknown option '-%c'\n", optopt);
             else
                 fprintf(stderr, "otelgate: unknown option '%s'\n", argv[optind - 1]);

@@ -109,17 +109,23 @@ struct recv_otlp {
     unsigned nworkers;
 };
 
-static int recv_otlp_check(const void *conf, const char *id, int line, int col, struct config_diag *d)
+static int recv_otlp_check(const void *conf, const char *id, const struct cfg_node *key,
+                           const struct cfg_node *val, struct config_diag *d)
 {
     const struct recv_otlp_conf *c = conf;
     const char *paths[3] = { c->http.traces_url_path, c->http.metrics_url_path, c->http.logs_url_path };
+    static const char *const names[3] = { "protocols.http.traces_url_path", "protocols.http.metrics_url_path",
+                                          "protocols.http.logs_url_path" };
+    int line, col;
 
     if (!c->grpc.enabled && !c->http.enabled) {
+        config_yaml_pos(key, val, "protocols", &line, &col);
         config_diag_error(d, line, col, "receivers.%s: enable at least one of protocols.grpc and protocols.http",
                           id);
         return -1;
     }
     for (int i = 0; i < 3; i++) {
+        config_yaml_pos(key, val, names[i], &line, &col);
         if (paths[i][0] != '/') {
             config_diag_error(d, line, col, "receivers.%s: url path '%s' must start with '/'", id, paths[i]);
             return -1;

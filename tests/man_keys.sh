@@ -29,6 +29,12 @@ for section in receivers processors exporters extensions; do
     echo "$section:" >>"$cfg"
     for t in $types; do
         echo "  $t:" >>"$cfg"
+        # what a type needs to load, and its optional sections switched on
+        # so that their keys are printed too
+        case "$section/$t" in
+        receivers/otlp) printf '    protocols:\n      grpc:\n      http:\n' >>"$cfg" ;;
+        exporters/file) printf '    path: %s/out\n    rotation:\n' "$OG_TMP" >>"$cfg" ;;
+        esac
         [ "$section" = extensions ] && extensions="$extensions${extensions:+, }$t"
     done
 done
