@@ -35,7 +35,7 @@ struct conn_listener {
     const struct conn_serve *serve;
     struct evconnlistener *evl;
     struct event_base *base;
-    uint32_t connections;
+    atomic_uint connections;            /* written by the worker, read by the drain */
     bool draining;
     struct conn *head;                  /* live connections, for the drain */
     atomic_uint_fast64_t inflight;      /* requests handed to the handler, not yet answered */

@@ -187,10 +187,16 @@ static int exp_file_consume(struct component *c, struct reactor *r, const struct
     }
     if (rc == 0) {
         pthread_mutex_lock(&f->lock);
-        if (evbuffer_get_length(f->pending) + evbuffer_get_length(rec) > f->conf->max_buffer)
+        size_t pending = evbuffer_get_length(f->pending);
+        /* An empty buffer takes any request, so one larger than max_buffer
+         * is not refused forever. */
+        if (pending > 0 && pending + evbuffer_get_length(rec) > f->conf->max_buffer) {
             rc = OG_RETRY;
-        else
+        } else {
             evbuffer_add_buffer(f->pending, rec);
+            if (evbuffer_get_length(f->pending) > f->conf->max_buffer / 2)
+                pthread_cond_signal(&f->wake);     /* write now, not at the next tick */
+        }
         pthread_mutex_unlock(&f->lock);
     }
     evbuffer_free(rec);

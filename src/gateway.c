@@ -67,13 +67,17 @@ size_t gateway_pipelines_of(struct gateway *gw, const char *receiver_id, int sig
 {
     size_t n = 0;
 
-    for (size_t i = 0; i < gw->npipelines && n < max; i++) {
+    for (size_t i = 0; i < gw->npipelines; i++) {
         const struct config_pipeline *cp = gw->pipelines[i].conf;
         if ((int)cp->signal != signal)
             continue;
-        for (size_t j = 0; j < cp->nreceivers; j++)
-            if (strcmp(cp->receivers[j]->id, receiver_id) == 0)
-                out[n++] = &gw->pipelines[i];
+        for (size_t j = 0; j < cp->nreceivers; j++) {
+            if (strcmp(cp->receivers[j]->id, receiver_id) != 0)
+                continue;
+            if (n < max)
+                out[n] = &gw->pipelines[i];
+            n++;
+        }
     }
     return n;
 }

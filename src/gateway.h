@@ -29,7 +29,8 @@ void gateway_set_draining(struct gateway *gw);
 bool gateway_draining(const struct gateway *gw);
 
 /* Fills <out> with up to <max> pipelines of <signal> that receiver
- * <receiver_id> feeds; returns how many. Valid from the receivers' start on. */
+ * <receiver_id> feeds; returns how many there are (possibly more than
+ * <max>). Valid from the receivers' start on. */
 struct pipeline;
 size_t gateway_pipelines_of(struct gateway *gw, const char *receiver_id, int signal, struct pipeline **out,
                             size_t max);

@@ -27,6 +27,7 @@ struct h1 {
     enum h1_state state;
     bool in_read;               /* h1_on_read is on the stack */
     bool message_done;
+    bool in_message;            /* between the first byte of a request and its end */
     bool in_value;
     char field[H1_FIELD_MAX];
     size_t field_len;
@@ -69,6 +70,7 @@ static int h1_on_message_begin(http_parser *p)
     struct h1 *h = h1_of(p);
 
     http_req_reset(&h->req);
+    h->in_message = true;
     h->message_done = false;
     h->in_value = false;
     h->field_len = h->value_len = h->path_len = 0;
@@ -174,6 +176,7 @@ static int h1_on_message_complete(http_parser *p)
     struct h1 *h = h1_of(p);
 
     h->message_done = true;
+    h->in_message = false;
     http_parser_pause(p, 1);
     return 0;
 }
@@ -293,8 +296,9 @@ static void h1_on_drain(struct conn *c)
 {
     struct h1 *h = conn_codec_state(c);
 
-    /* A request with the handler closes when answered (h1_on_done). */
-    if (h->state == H1_READING)
+    /* A request with the handler, or still arriving, closes when answered
+     * (h1_on_done sees the drain); an idle keep-alive connection now. */
+    if (h->state == H1_READING && !h->in_message && evbuffer_get_length(conn_input(c)) == 0)
         conn_close_after_write(c);
 }
 

@@ -195,7 +195,10 @@ static void otlp_http_serve(struct recv_otlp_proto *p, struct http_req *req)
     enum otlp_http_encoding enc;
 
     if (signal < 0) {
-        http_req_error(req, 404, "unknown path: OTLP/HTTP paths are /v1/traces, /v1/metrics and /v1/logs");
+        char msg[3 * HTTP_REQ_PATH_MAX];
+        snprintf(msg, sizeof(msg), "unknown path: OTLP/HTTP paths here are %s, %s and %s", p->paths[0],
+                 p->paths[1], p->paths[2]);
+        http_req_error(req, 404, msg);
         return;
     }
     if (req->method != HTTP_REQ_POST) {

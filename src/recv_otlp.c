@@ -126,8 +126,9 @@ static int recv_otlp_check(const void *conf, const char *id, const struct cfg_no
     }
     for (int i = 0; i < 3; i++) {
         config_yaml_pos(key, val, names[i], &line, &col);
-        if (paths[i][0] != '/') {
-            config_diag_error(d, line, col, "receivers.%s: url path '%s' must start with '/'", id, paths[i]);
+        if (paths[i][0] != '/' || strchr(paths[i], '?') != NULL) {
+            config_diag_error(d, line, col, "receivers.%s: url path '%s' must start with '/' and hold no '?'", id,
+                              paths[i]);
             return -1;
         }
         for (int j = 0; j < i; j++) {
@@ -262,8 +263,15 @@ static int recv_otlp_start(struct component *c, struct gateway *gw, char *err, s
     ro->gw = gw;
     ro->nworkers = reactor_pool_size(gateway_workers(gw));
     ro->route.id = c->id;
-    for (int s = 0; s < OG_SIGNAL_COUNT; s++)
-        ro->route.npipelines[s] = gateway_pipelines_of(gw, c->id, s, ro->route.pipelines[s], RECV_OTLP_MAX_PIPELINES);
+    for (int s = 0; s < OG_SIGNAL_COUNT; s++) {
+        size_t n = gateway_pipelines_of(gw, c->id, s, ro->route.pipelines[s], RECV_OTLP_MAX_PIPELINES);
+        if (n > RECV_OTLP_MAX_PIPELINES) {
+            snprintf(err, errlen, "feeds more than %d %s pipelines", RECV_OTLP_MAX_PIPELINES,
+                     component_signal_name((enum og_signal)s));
+            return -1;
+        }
+        ro->route.npipelines[s] = n;
+    }
     recv_otlp_setup_protocols(ro, c->conf);
     return recv_otlp_listen(ro, c->conf, err, errlen);
 }
@@ -281,9 +289,11 @@ static uint64_t recv_otlp_inflight(const struct component *c)
     const struct recv_otlp *ro = c->state;
     uint64_t n = 0;
 
+    /* After the drain began, an open connection is one whose client is still
+     * sending or being answered: the drain waits for it too. */
     for (int p = 0; ro != NULL && p < RECV_OTLP_PROTOCOLS; p++)
         for (unsigned i = 0; ro->listeners[p] != NULL && i < ro->nworkers * ro->listen[p].naddrs; i++)
-            n += atomic_load(&ro->listeners[p][i].inflight);
+            n += atomic_load(&ro->listeners[p][i].inflight) + atomic_load(&ro->listeners[p][i].connections);
     return n;
 }
 
