@@ -41,7 +41,7 @@ struct otlp_payload {
     size_t len;
     uint64_t resources;
     uint64_t items;             /* spans, data points or log records */
-    const char *tenant;         /* "" until tenancy arrives */
+    const char *tenant;         /* from the receiver's tenant header; "" for none */
 };
 
 /* consume() results besides 0 and -1: refused for now, the client retries. */

@@ -28,6 +28,7 @@ struct conn_serve {
     void (*handle)(void *ctx, struct http_req *req);
     void *ctx;
     const char *id;                     /* receiver id, for logs */
+    const char *tenant_header;          /* header naming the tenant, lower case, or NULL */
 };
 
 /* Per worker and endpoint: the accept socket and its live connections. */

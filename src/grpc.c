@@ -172,7 +172,7 @@ static void grpc_serve(struct recv_otlp_proto *p, struct http_req *req)
     }
     int code = grpc_unframe(p, req, msg, why, sizeof(why));
     if (code == GRPC_OK) {
-        code = grpc_ingest_code(otlp_ingest(p->route, (enum og_signal)signal, msg, &items, &reason));
+        code = grpc_ingest_code(otlp_ingest(p->route, (enum og_signal)signal, req->tenant, msg, &items, &reason));
         snprintf(why, sizeof(why), "%s", code == GRPC_OK ? "" : reason);
     }
     evbuffer_free(msg);

@@ -224,7 +224,10 @@ static void h1_on_done(struct http_req *req)
     bool close = req->resp.close || conn_draining(c) || !http_should_keep_alive(&h->parser);
 
     conn_inflight_add(c, -1);
-    if (!conn_closed(c)) {
+    if (!conn_closed(c) && req->resp.drop) {
+        h->state = H1_CLOSING;
+        conn_close_after_write(c);     /* answers before this one still go out */
+    } else if (!conn_closed(c)) {
         h1_write_response(h, close);
         if (close) {
             h->state = H1_CLOSING;
@@ -324,6 +327,7 @@ int h1_start(struct conn *c)
     h->conn = c;
     h->req.codec = h;
     h->req.done = h1_on_done;
+    h->req.tenant_header = conn_serve(c)->tenant_header;
     http_parser_init(&h->parser, HTTP_REQUEST);
     h->parser.data = h;
     conn_set_codec_state(c, h);

@@ -68,6 +68,7 @@ static struct h2_stream *h2_stream_new(struct h2 *h, int32_t id)
     st->id = id;
     st->req.codec = st;
     st->req.done = h2_stream_on_done;
+    st->req.tenant_header = conn_serve(h->conn)->tenant_header;
     st->next = h->streams;
     if (h->streams != NULL)
         h->streams->prev = st;
@@ -155,7 +156,10 @@ static void h2_stream_on_done(struct http_req *req)
     if (st->closed || conn_closed(c)) {
         h2_stream_free(st);
     } else {
-        if (h2_submit(h, st) != 0)
+        if (req->resp.drop) {
+            st->answered = true;
+            nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+        } else if (h2_submit(h, st) != 0)
             nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
         if (!h->in_read) {
             if (h2_flush(h) != 0)

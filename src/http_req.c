@@ -37,6 +37,7 @@ void http_req_reset(struct http_req *req)
     struct evbuffer *body = req->body, *resp_body = req->resp.body;
     void *codec = req->codec;
     http_req_done_fn done = req->done;
+    const char *tenant_header = req->tenant_header;
 
     evbuffer_drain(body, evbuffer_get_length(body));
     evbuffer_drain(resp_body, evbuffer_get_length(resp_body));
@@ -45,6 +46,7 @@ void http_req_reset(struct http_req *req)
     req->resp.body = resp_body;
     req->codec = codec;
     req->done = done;
+    req->tenant_header = tenant_header;
     req->content_length = -1;
 }
 
@@ -99,6 +101,8 @@ int http_req_header(struct http_req *req, const char *name, size_t nlen, const c
         req->expect_continue = vlen == 12 && strncasecmp(value, "100-continue", 12) == 0;
     else if (http_req_is(name, nlen, "content-length"))
         return http_req_content_length(req, value, vlen);
+    else if (req->tenant_header != NULL && http_req_is(name, nlen, req->tenant_header))
+        http_req_copy(req->tenant, sizeof(req->tenant), value, vlen, &req->too_long);
     return 0;
 }
 

@@ -31,6 +31,8 @@ struct http_resp {
     const char *allow;                  /* Allow: for 405 */
     int retry_after;                    /* seconds; 0 = no Retry-After */
     bool close;                         /* close the connection after this answer */
+    bool drop;                          /* no answer at all: HTTP/1 closes the connection,
+                                         * HTTP/2 resets the stream (fault injection) */
     bool grpc;                          /* send grpc-status/grpc-message trailers */
     int grpc_status;
     char grpc_message[256];
@@ -49,6 +51,8 @@ struct http_req {
     char grpc_encoding[HTTP_REQ_VALUE_MAX];
     int64_t content_length;             /* -1 when not announced */
     bool expect_continue;
+    const char *tenant_header;          /* lower case, or NULL: set by the codec */
+    char tenant[HTTP_REQ_VALUE_MAX];    /* that header's value, "" when absent */
     bool too_long;                      /* a kept header or the path did not fit: 431 */
     bool too_large;                     /* body over the limit: answered before it ended */
     struct evbuffer *body;              /* owned by the codec; the handler may drain it */
@@ -65,8 +69,9 @@ int http_req_init(struct http_req *req);
 void http_req_dispose(struct http_req *req);
 
 /* Stores a header the handlers read (content-type, content-encoding,
- * grpc-encoding, expect, content-length); ignores the rest. <name> must be
- * lower case. Returns 0, or -1 for an invalid content-length. */
+ * grpc-encoding, expect, content-length, the tenant header); ignores the
+ * rest. Names compare case-insensitively. Returns 0, or -1 for an invalid
+ * content-length. */
 int http_req_header(struct http_req *req, const char *name, size_t nlen, const char *value, size_t vlen);
 
 /* Copies a path (stopping at '?'), setting too_long when it does not fit. */

@@ -169,7 +169,7 @@ static void otlp_http_ingest(struct recv_otlp_proto *p, struct http_req *req, en
     const char *why = NULL;
     uint64_t items;
 
-    switch (otlp_ingest(p->route, signal, pb, &items, &why)) {
+    switch (otlp_ingest(p->route, signal, req->tenant, pb, &items, &why)) {
     case OTLP_INGEST_OK:
         otlp_http_success(req, enc);
         return;

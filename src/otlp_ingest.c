@@ -10,8 +10,8 @@
 #include "reactor.h"
 #include "recv_otlp.h"
 
-enum otlp_ingest_result otlp_ingest(struct recv_otlp_route *route, enum og_signal signal, struct evbuffer *pb,
-                                    uint64_t *items, const char **why)
+enum otlp_ingest_result otlp_ingest(struct recv_otlp_route *route, enum og_signal signal, const char *tenant,
+                                    struct evbuffer *pb, uint64_t *items, const char **why)
 {
     size_t len = evbuffer_get_length(pb);
     const uint8_t *data = len > 0 ? evbuffer_pullup(pb, -1) : (const uint8_t *)"";
@@ -31,7 +31,7 @@ enum otlp_ingest_result otlp_ingest(struct recv_otlp_route *route, enum og_signa
     *items = counts.items;
     struct otlp_payload p = {
         .signal = signal, .data = data, .len = len,
-        .resources = counts.resources, .items = counts.items, .tenant = "",
+        .resources = counts.resources, .items = counts.items, .tenant = tenant,
     };
     int rc = pipeline_consume(route->pipelines[signal], route->npipelines[signal], reactor_self(), &p);
     if (rc == 0) {

@@ -42,10 +42,11 @@ enum otlp_ingest_result {
 };
 
 /* Validates the protobuf bytes in <pb> (made contiguous: at most one copy)
- * and runs them through the route's pipelines of <signal>. Sets *why for
- * every result but OK; *items to what was counted. */
-enum otlp_ingest_result otlp_ingest(struct recv_otlp_route *route, enum og_signal signal, struct evbuffer *pb,
-                                    uint64_t *items, const char **why);
+ * and runs them through the route's pipelines of <signal> for <tenant>
+ * (borrowed; "" for none). Sets *why for every result but OK; *items to
+ * what was counted. */
+enum otlp_ingest_result otlp_ingest(struct recv_otlp_route *route, enum og_signal signal, const char *tenant,
+                                    struct evbuffer *pb, uint64_t *items, const char **why);
 
 /* The two front ends: conn_serve handlers, ctx = struct recv_otlp_proto. */
 void grpc_handle(void *ctx, struct http_req *req);
