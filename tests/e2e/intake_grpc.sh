@@ -47,6 +47,9 @@ exporters:
     path: $BULK_OUT
     format: proto
     flush_interval: 20ms
+    # h2load does not retry: a buffer that fills under a slow disk would turn
+    # into UNAVAILABLE answers it counts as success (seen on a loaded box)
+    max_buffer: 1GiB
 extensions:
   health_check:
     endpoint: 127.0.0.1:$HEALTH_PORT
