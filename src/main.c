@@ -4,6 +4,7 @@
 
 #include <event2/event.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,6 +284,9 @@ int main(int argc, char **argv)
     } else if (o.print_config) {
         config_print(cfg, stdout);
     } else {
+        /* jansson seeds its hash function from /dev/urandom on first use:
+         * do it here, not on a worker in the middle of a request */
+        json_object_seed(0);
         log_info("otelgate", "otelgate %s starting pid=%ld", PACKAGE_VERSION, (long)getpid());
         rc = main_run(cfg);
     }

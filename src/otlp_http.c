@@ -149,11 +149,18 @@ static int otlp_http_decode(struct recv_otlp_proto *p, struct http_req *req, enu
 }
 
 /* JSON to protobuf bytes in <pb>. Returns 0, or -1 after answering 400. */
-static int otlp_http_from_json(struct http_req *req, enum og_signal signal, struct evbuffer *body,
-                               struct evbuffer *pb)
+static int otlp_http_from_json(struct recv_otlp_proto *p, struct http_req *req, enum og_signal signal,
+                               struct evbuffer *body, struct evbuffer *pb)
 {
     char err[256], msg[300];
     size_t len = evbuffer_get_length(body);
+
+    if (len > p->max_json_bytes) {
+        /* the parsed tree holds about 12x the text: bounded separately */
+        otlp_http_error(req, OTLP_HTTP_JSON, 413, OTLP_HTTP_STATUS_RESOURCE_EXHAUSTED,
+                        "JSON body larger than max_json_body_size");
+        return -1;
+    }
     const char *json = len > 0 ? (const char *)evbuffer_pullup(body, -1) : "";
 
     if (json != NULL && otlp_json_to_proto(signal, json, len, pb, err, sizeof(err)) == 0)
@@ -223,7 +230,7 @@ static void otlp_http_serve(struct recv_otlp_proto *p, struct http_req *req)
     if (body == NULL || pb == NULL) {
         otlp_http_error(req, enc, 500, OTLP_HTTP_STATUS_INTERNAL, "out of memory");
     } else if (otlp_http_decode(p, req, enc, body) == 0 &&
-               (enc == OTLP_HTTP_PROTOBUF || otlp_http_from_json(req, (enum og_signal)signal, body, pb) == 0)) {
+               (enc == OTLP_HTTP_PROTOBUF || otlp_http_from_json(p, req, (enum og_signal)signal, body, pb) == 0)) {
         otlp_http_ingest(p, req, (enum og_signal)signal, enc, enc == OTLP_HTTP_JSON ? pb : body);
     }
     if (body != NULL)

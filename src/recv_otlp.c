@@ -34,6 +34,7 @@ struct recv_otlp_http_conf {
     bool enabled;
     char *endpoint;
     uint64_t max_request_body_size;
+    uint64_t max_json_body_size;
     char *traces_url_path, *metrics_url_path, *logs_url_path;
     int64_t max_concurrent_streams;
     int64_t max_connections;
@@ -73,6 +74,8 @@ static const struct og_config_key recv_otlp_http_keys[] = {
       .doc = "address OTLP/HTTP listens on" },
     { "max_request_body_size", KEY_SIZE, "20MiB", offsetof(struct recv_otlp_http_conf, max_request_body_size),
       1024, 1 << 30, .doc = "largest body, also after decompression" },
+    { "max_json_body_size", KEY_SIZE, "4MiB", offsetof(struct recv_otlp_http_conf, max_json_body_size),
+      1024, 1 << 30, .doc = "largest JSON body after decompression: parsing holds about 12x its size" },
     { "traces_url_path", KEY_STRING, "/v1/traces", offsetof(struct recv_otlp_http_conf, traces_url_path),
       .doc = "path of trace exports" },
     { "metrics_url_path", KEY_STRING, "/v1/metrics", offsetof(struct recv_otlp_http_conf, metrics_url_path),
@@ -157,6 +160,7 @@ static void recv_otlp_setup_protocols(struct recv_otlp *ro, const struct recv_ot
     ro->enabled[RECV_OTLP_HTTP] = c->http.enabled;
     h->route = &ro->route;
     h->max_message_bytes = c->http.max_request_body_size;
+    h->max_json_bytes = c->http.max_json_body_size;
     h->paths[OG_SIGNAL_TRACES] = c->http.traces_url_path;
     h->paths[OG_SIGNAL_METRICS] = c->http.metrics_url_path;
     h->paths[OG_SIGNAL_LOGS] = c->http.logs_url_path;

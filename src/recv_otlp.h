@@ -30,6 +30,7 @@ struct recv_otlp_proto {
     struct recv_otlp_route *route;
     struct conn_serve serve;
     uint64_t max_message_bytes;         /* after decompression */
+    uint64_t max_json_bytes;            /* HTTP: JSON bodies, after decompression */
     const char *paths[OG_SIGNAL_COUNT]; /* HTTP: url path per signal */
 };
 

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/intake_lib.sh"
 
 cfg=$OG_TMP/intake.yaml
-intake_config "$cfg" "max_request_body_size: 1MiB"
+intake_config "$cfg" "max_request_body_size: 2MiB" "max_json_body_size: 1MiB"
 if ! start_daemon "$cfg"; then
     fail "otelgate starts with the otlp receiver and a file exporter"
     done_testing
@@ -80,6 +80,8 @@ check_refused "$BENCH/bad/base64_ids.json" application/json 400 "base64 ids: 400
 contains "$HTTP_BODY" "hex" "base64 ids: the message says ids must be hex"
 printf '' >"$OG_TMP/empty.json"
 check_refused "$OG_TMP/empty.json" application/json 400 "0-byte JSON body: 400"
+python3 -c 'import sys; sys.stdout.write("{\"resourceSpans\":[]" + " " * 1100000 + "}")' >"$OG_TMP/big.json"
+check_refused "$OG_TMP/big.json" application/json 413 "JSON body over max_json_body_size: 413"
 check_refused "$BENCH/bad/empty.pb" application/x-protobuf 200 "empty protobuf request: 200"
 check_refused "$BENCH/bad/empty_object.json" application/json 200 "{} JSON request: 200"
 check_refused "$BENCH/bad/gzip_bomb_65MiB.pb.gz" application/x-protobuf 413 "gzip bomb over max_request_body_size: 413" \
@@ -88,7 +90,7 @@ head -c 3000 "$BENCH/traces_100.pb" >"$OG_TMP/not.gz"
 check_refused "$OG_TMP/not.gz" application/x-protobuf 400 "bad gzip: 400" -H 'Content-Encoding: gzip'
 check_refused "$BENCH/traces_100.pb" application/x-protobuf 415 "unknown Content-Encoding: 415" -H 'Content-Encoding: br'
 check_refused "$BENCH/traces_100.pb" text/plain 415 "wrong content type: 415"
-head -c 1200000 /dev/zero >"$OG_TMP/big.pb"
+head -c 2200000 /dev/zero >"$OG_TMP/big.pb"
 check_refused "$OG_TMP/big.pb" application/x-protobuf 413 "body over max_request_body_size (Content-Length): 413"
 check_refused "$OG_TMP/big.pb" application/x-protobuf 413 "body over max_request_body_size (chunked): 413" \
     -H 'Transfer-Encoding: chunked'

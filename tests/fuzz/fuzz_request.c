@@ -165,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct component *exporters[] = { &exporter };
     static struct pipeline pipe = { .exporters = exporters, .nexporters = 1 };
     struct recv_otlp_route route = { .id = "fuzz" };
-    struct recv_otlp_proto proto = { .route = &route, .max_message_bytes = 1 << 20 };
+    struct recv_otlp_proto proto = { .route = &route, .max_message_bytes = 1 << 20, .max_json_bytes = 1 << 18 };
     struct conn_listener l = { 0 };
 
     if (size < 1)
