@@ -240,9 +240,18 @@ static int h2_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id
 
     if (st == NULL || st->dispatched)
         return 0;   /* already answered: discard (flow control still credits it) */
-    if (evbuffer_get_length(st->req.body) + len > conn_serve(h->conn)->max_body_bytes) {
+    const struct conn_serve *s = conn_serve(h->conn);
+    if (evbuffer_get_length(st->req.body) + len > s->max_body_bytes) {
         h2_refuse_large(h, st);
         return 0;
+    }
+    /* gRPC clients announce no content-length, but the message prefix says
+     * how much follows: one chain of that size keeps the body contiguous,
+     * so nothing copies it again before the scan. */
+    if (s->grpc && evbuffer_get_length(st->req.body) == 0 && st->req.content_length < 0 && len >= 5) {
+        uint64_t want = 5 + ((uint64_t)data[1] << 24 | (uint64_t)data[2] << 16 | (uint64_t)data[3] << 8 | data[4]);
+        if (want <= s->max_body_bytes)
+            evbuffer_expand(st->req.body, (size_t)want);
     }
     evbuffer_add(st->req.body, data, len);
     return 0;
