@@ -8,12 +8,15 @@
 #include <event2/buffer.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "component.h"
+#include "gateway.h"
 #include "log.h"
+#include "reactor.h"
 #include "otlp_json.h"
 
 enum exp_debug_verbosity { EXP_DEBUG_BASIC, EXP_DEBUG_NORMAL, EXP_DEBUG_DETAILED };
@@ -39,16 +42,32 @@ static const struct og_config_key exp_debug_keys[] = {
     { NULL },
 };
 
-/* Per worker thread: the sampling window. */
+/* The sampling window of one exporter on one worker: each worker touches
+ * only its own, so no lock and no shared cache line is written. */
 struct exp_debug_window {
     time_t second;
     int64_t seen;
+    char pad[48];
 };
-static _Thread_local struct exp_debug_window exp_debug_window;
 
-static bool exp_debug_sampled(const struct exp_debug_conf *conf)
+static int exp_debug_start(struct component *c, struct gateway *gw, char *err, size_t errlen)
 {
-    struct exp_debug_window *w = &exp_debug_window;
+    c->state = calloc(reactor_pool_size(gateway_workers(gw)), sizeof(struct exp_debug_window));
+    if (c->state == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void exp_debug_stop(struct component *c)
+{
+    free(c->state);
+    c->state = NULL;
+}
+
+static bool exp_debug_sampled(const struct exp_debug_conf *conf, struct exp_debug_window *w)
+{
     time_t now = time(NULL);
 
     if (now != w->second) {
@@ -95,7 +114,7 @@ static int exp_debug_consume(struct component *c, struct reactor *r, const struc
 {
     const struct exp_debug_conf *conf = c->conf;
 
-    if (!exp_debug_sampled(conf))
+    if (!exp_debug_sampled(conf, (struct exp_debug_window *)c->state + reactor_id(r)))
         return 0;
     log_info(c->id, "%s resources=%llu %s=%llu bytes=%zu", component_signal_name(p->signal),
              (unsigned long long)p->resources, exp_debug_item_name(p->signal), (unsigned long long)p->items, p->len);
@@ -110,5 +129,7 @@ const struct og_component_type exp_debug_type = {
     .keys = exp_debug_keys,
     .conf_size = sizeof(struct exp_debug_conf),
     .signals = OG_SIGNAL_ALL,
+    .start = exp_debug_start,
     .consume = exp_debug_consume,
+    .stop = exp_debug_stop,
 };
