@@ -34,6 +34,7 @@ struct h1 {
     char value[HTTP_REQ_VALUE_MAX];
     size_t value_len;
     bool value_overflow;
+    char target[HTTP_REQ_PATH_MAX];   /* request target as it arrives, query included */
     size_t path_len;
     uint64_t header_bytes;
     uint32_t headers;
@@ -86,11 +87,10 @@ static int h1_on_url(http_parser *p, const char *at, size_t len)
 
     if (h1_count(h, len) != 0)
         return -1;
-    if (h->path_len + len >= sizeof(h->req.path))
+    if (h->path_len + len >= sizeof(h->target))
         return h1_refuse(h, 414, "request target too long");
-    memcpy(h->req.path + h->path_len, at, len);
+    memcpy(h->target + h->path_len, at, len);
     h->path_len += len;
-    h->req.path[h->path_len] = '\0';
     return 0;
 }
 
@@ -149,7 +149,7 @@ static int h1_on_headers_complete(http_parser *p)
         return -1;
     h->req.method = http_req_method(http_method_str((enum http_method)p->method),
                                     strlen(http_method_str((enum http_method)p->method)));
-    http_req_set_path(&h->req, h->req.path, h->path_len);
+    http_req_set_path(&h->req, h->target, h->path_len);
     if (h->req.too_long)
         return h1_refuse(h, 431, "a request header is too long");
     if (h->req.content_length > 0 && (uint64_t)h->req.content_length > s->max_body_bytes)

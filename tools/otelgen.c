@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "otelgen_send.h"
+#include "otelgen_sink.h"
 
 struct otelgen_command {
     const char *name;
@@ -23,6 +24,7 @@ struct otelgen_command {
 
 static const struct otelgen_command otelgen_commands[] = {
     { "send", "otelgen send", otelgen_send_main, "send OTLP requests to a receiver and report its answers" },
+    { "sink", "otelgen sink", otelgen_sink_main, "receive OTLP, count items and duplicates, inject faults" },
 };
 
 static void otelgen_usage(FILE *out)

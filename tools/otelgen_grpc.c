@@ -1,8 +1,11 @@
 /* otelgen_grpc.c: the OTLP/gRPC client: HTTP/2 with prior knowledge (h2c) through nghttp2, over a libevent
- * bufferevent. Several requests ride one connection as concurrent streams; bodies come pre-encoded from
- * otelgen_payload and are written straight into the socket buffer (NGHTTP2_DATA_FLAG_NO_COPY), and
- * responses are fed to nghttp2 from the evbuffer chunks without a pullup. An answer is the grpc-status of
- * the trailers (or of the headers of a trailers-only response). */
+ * bufferevent. Several requests ride one connection as concurrent streams (up to the worker's depth and the
+ * server's SETTINGS_MAX_CONCURRENT_STREAMS); bodies come pre-encoded from otelgen_payload, one buffer per
+ * stream slot, and nghttp2 never copies them (NGHTTP2_DATA_FLAG_NO_COPY): large DATA frames are added to
+ * the output by reference, so their bytes are copied once, by the kernel; a slot is reused only once the
+ * socket took them. Responses are fed to nghttp2 from the evbuffer chunks without a pullup. An answer is
+ * the grpc-status of the trailers (or of the headers of a trailers-only response), with what it says
+ * about retrying (grpc-retry-pushback-ms, a RetryInfo in grpc-status-details-bin). */
 #include "autoconf.h"
 
 #include <stdio.h>
@@ -16,11 +19,12 @@
 
 #include "otelgen_net.h"
 #include "otelgen_payload.h"
+#include "otelgen_retry.h"
 #include "otelgen_worker.h"
 
-#define OTELGEN_GRPC_DEPTH 8                    /* requests in flight per connection */
 #define OTELGEN_GRPC_OUT_HIGH (256 * 1024)      /* stop framing while this much waits for the socket */
-#define OTELGEN_GRPC_FIXED_HEADERS 8
+#define OTELGEN_GRPC_BY_REFERENCE 4096          /* DATA frames from this size on are not copied */
+#define OTELGEN_GRPC_FIXED_HEADERS 9
 #define OTELGEN_GRPC_UNKNOWN 2
 #define OTELGEN_GRPC_INTERNAL 13
 
@@ -28,11 +32,13 @@ struct otelgen_grpc;
 
 struct otelgen_grpc_stream {
     struct otelgen_payload_body body;
-    uint64_t seq;
-    size_t queued, sent;                /* body bytes framed by nghttp2, and written to the evbuffer */
-    int32_t id;                         /* 0: the slot is free */
+    struct otelgen_req req;
+    size_t queued, sent;                /* body bytes framed by nghttp2, and added to the output */
+    unsigned refs;                      /* pieces of body the output still refers to: no refill before 0 */
+    int32_t id;                         /* 0: no stream */
     int http_status;                    /* 0 until :status */
     int grpc_status;                    /* -1 until grpc-status */
+    struct otelgen_answer retry;        /* its retry_* fields: what the server said about retrying */
     bool message_from_body;             /* message holds the start of a non-gRPC body */
     size_t message_len;
     char message[OTELGEN_CONN_MESSAGE_MAX];
@@ -42,9 +48,10 @@ struct otelgen_grpc {
     struct otelgen_conn_env env;
     struct bufferevent *bev;
     nghttp2_session *h2;
-    nghttp2_nv *nv;                     /* the request headers, the same for every request */
+    nghttp2_nv *nv;                     /* the request headers, the same for every request but the tenant */
     size_t n_nv;
-    struct otelgen_grpc_stream streams[OTELGEN_GRPC_DEPTH];
+    size_t tenant_nv;                   /* index of the tenant header in nv, when --tenants */
+    struct otelgen_grpc_stream *streams;    /* env.depth of them */
     unsigned inflight;
     uint64_t answered;
     bool connected;
@@ -66,15 +73,18 @@ static void otelgen_grpc_end(struct otelgen_grpc *c, const char *why)
     char reason[OTELGEN_CONN_MESSAGE_MAX];
 
     snprintf(reason, sizeof reason, "%s", why != NULL ? why : "connection ended with requests in flight");
-    for (unsigned i = 0; i < OTELGEN_GRPC_DEPTH; i++) {
+    /* Drop the output first: it may refer to the stream bodies freed below. */
+    evbuffer_drain(bufferevent_get_output(c->bev), evbuffer_get_length(bufferevent_get_output(c->bev)));
+    for (unsigned i = 0; i < c->env.depth; i++) {
         if (c->streams[i].id != 0) {
-            otelgen_worker_answered(w, &(struct otelgen_answer){ OTELGEN_ANSWER_FAILED, 0, reason });
+            otelgen_worker_answered(w, &c->streams[i].req, &(struct otelgen_answer){ OTELGEN_ANSWER_FAILED, 0, reason });
             lost++;
         }
         otelgen_payload_body_dispose(&c->streams[i].body);
     }
     nghttp2_session_del(c->h2);
     bufferevent_free(c->bev);
+    free(c->streams);
     free(c->nv);
     free(c);
     otelgen_worker_conn_ended(w, slot, lost > 0 ? reason : why, connected, answered, lost);
@@ -150,8 +160,8 @@ static void otelgen_grpc_printable(const struct otelgen_grpc_stream *s, char *ou
     out[n] = '\0';
 }
 
-static struct otelgen_answer otelgen_grpc_answer(const struct otelgen_grpc *c, const struct otelgen_grpc_stream *s,
-                                                 uint32_t error_code, char *buf, size_t len)
+static struct otelgen_answer otelgen_grpc_answer_of(const struct otelgen_grpc *c, const struct otelgen_grpc_stream *s,
+                                                    uint32_t error_code, char *buf, size_t len)
 {
     char msg[OTELGEN_CONN_MESSAGE_MAX];
 
@@ -171,6 +181,18 @@ static struct otelgen_answer otelgen_grpc_answer(const struct otelgen_grpc *c, c
     }
     snprintf(buf, len, "response without grpc-status");
     return (struct otelgen_answer){ OTELGEN_ANSWER_GRPC, OTELGEN_GRPC_INTERNAL, buf };
+}
+
+/* The answer with what the server said about retrying it. */
+static struct otelgen_answer otelgen_grpc_answer(const struct otelgen_grpc *c, const struct otelgen_grpc_stream *s,
+                                                 uint32_t error_code, char *buf, size_t len)
+{
+    struct otelgen_answer a = otelgen_grpc_answer_of(c, s, error_code, buf, len);
+
+    a.retry_after_ms = s->retry.retry_after_ms;
+    a.retry_info = s->retry.retry_info;
+    a.no_retry = s->retry.no_retry;
+    return a;
 }
 
 /* ---- nghttp2 callbacks: record, never tear down ---- */
@@ -209,6 +231,16 @@ static ssize_t otelgen_grpc_on_read_body(nghttp2_session *h2, int32_t id, uint8_
     return (ssize_t)n;
 }
 
+/* The socket took a piece of body added by reference (or the output was dropped). */
+static void otelgen_grpc_on_body_written(const void *data, size_t len, void *arg)
+{
+    struct otelgen_grpc_stream *s = arg;
+    (void)data;
+    (void)len;
+
+    s->refs--;
+}
+
 static int otelgen_grpc_on_send_data(nghttp2_session *h2, nghttp2_frame *frame, const uint8_t *framehd,
                                      size_t length, nghttp2_data_source *source, void *arg)
 {
@@ -221,8 +253,16 @@ static int otelgen_grpc_on_send_data(nghttp2_session *h2, nghttp2_frame *frame, 
         return NGHTTP2_ERR_WOULDBLOCK;
     if (frame->data.padlen > 0)
         return NGHTTP2_ERR_CALLBACK_FAILURE;    /* no padding is ever asked for */
-    if (evbuffer_add(out, framehd, 9) != 0 || evbuffer_add(out, s->body.data + s->sent, length) != 0)
+    if (evbuffer_add(out, framehd, 9) != 0)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
+    if (length < OTELGEN_GRPC_BY_REFERENCE) {
+        if (evbuffer_add(out, s->body.data + s->sent, length) != 0)
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+    } else {
+        if (evbuffer_add_reference(out, s->body.data + s->sent, length, otelgen_grpc_on_body_written, s) != 0)
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+        s->refs++;
+    }
     s->sent += length;
     return 0;
 }
@@ -256,6 +296,10 @@ static int otelgen_grpc_on_header(nghttp2_session *h2, const nghttp2_frame *fram
         s->grpc_status = otelgen_grpc_parse_status(value, valuelen);
     else if (namelen == 12 && memcmp(name, "grpc-message", 12) == 0)
         otelgen_grpc_set_message(s, value, valuelen);
+    else if (namelen == 22 && memcmp(name, "grpc-retry-pushback-ms", 22) == 0)
+        otelgen_retry_parse_pushback(value, valuelen, &s->retry);
+    else if (namelen == 23 && memcmp(name, "grpc-status-details-bin", 23) == 0)
+        otelgen_retry_parse_details(value, valuelen, &s->retry);
     return 0;
 }
 
@@ -311,12 +355,12 @@ static int otelgen_grpc_on_stream_close(nghttp2_session *h2, int32_t id, uint32_
     s->id = 0;
     c->inflight--;
     if (error_code == NGHTTP2_REFUSED_STREAM && s->http_status == 0) {
-        otelgen_worker_give_back(c->env.worker, s->seq);    /* refused streams were not processed */
+        otelgen_worker_give_back(c->env.worker, &s->req);   /* refused streams were not processed */
         return 0;
     }
     struct otelgen_answer a = otelgen_grpc_answer(c, s, error_code, buf, sizeof buf);
     c->answered++;
-    otelgen_worker_answered(c->env.worker, &a);
+    otelgen_worker_answered(c->env.worker, &s->req, &a);
     return 0;
 }
 
@@ -333,21 +377,36 @@ static int otelgen_grpc_flush(struct otelgen_grpc *c, char *why, size_t len)
     return 0;
 }
 
-static int otelgen_grpc_submit(struct otelgen_grpc *c, struct otelgen_grpc_stream *s, uint64_t seq, char *why,
-                               size_t len)
+/* --tenants: request number n carries the n-th tenant, round-robin. nghttp2 copies the array, not the
+ * strings, so pointing the one slot at another tenant between submits is safe. */
+static void otelgen_grpc_set_tenant(struct otelgen_grpc *c, uint64_t seq)
+{
+    const struct otelgen_target *t = c->env.target;
+    const struct otelgen_header *h;
+
+    if (t->n_tenants == 0)
+        return;
+    h = &t->tenants[seq % t->n_tenants];
+    c->nv[c->tenant_nv].value = (uint8_t *)h->value;
+    c->nv[c->tenant_nv].valuelen = strlen(h->value);
+}
+
+static int otelgen_grpc_submit(struct otelgen_grpc *c, struct otelgen_grpc_stream *s, const struct otelgen_req *req,
+                               char *why, size_t len)
 {
     nghttp2_data_provider body = { .source.ptr = s, .read_callback = otelgen_grpc_on_read_body };
     int32_t id;
 
-    if (otelgen_payload_fill(c->env.payload, c->env.payload_ctx, &s->body, seq) != 0) {
-        otelgen_worker_give_back(c->env.worker, seq);
+    if (otelgen_payload_fill(c->env.payload, c->env.payload_ctx, &s->body, req->seq) != 0) {
+        otelgen_worker_give_back(c->env.worker, req);
         snprintf(why, len, "cannot make a request body: out of memory");
         return -1;
     }
-    *s = (struct otelgen_grpc_stream){ .body = s->body, .seq = seq, .grpc_status = -1 };
+    *s = (struct otelgen_grpc_stream){ .body = s->body, .req = *req, .grpc_status = -1 };
+    otelgen_grpc_set_tenant(c, req->seq);
     id = nghttp2_submit_request(c->h2, NULL, c->nv, c->n_nv, &body, s);
     if (id < 0) {
-        otelgen_worker_give_back(c->env.worker, seq);
+        otelgen_worker_give_back(c->env.worker, req);
         snprintf(why, len, "%s: HTTP/2: %s", c->env.addr->text, nghttp2_strerror(id));
         return -1;
     }
@@ -356,20 +415,21 @@ static int otelgen_grpc_submit(struct otelgen_grpc *c, struct otelgen_grpc_strea
     return 0;
 }
 
-/* Fills free stream slots with the worker's next requests. */
+/* Fills free stream slots with the worker's next requests. A slot is free once its stream is closed and
+ * the socket took every piece of its body the output referred to. */
 static int otelgen_grpc_pump(struct otelgen_grpc *c, char *why, size_t len)
 {
     uint32_t limit = nghttp2_session_get_remote_settings(c->h2, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-    uint64_t seq;
+    struct otelgen_req req;
 
-    if (limit > OTELGEN_GRPC_DEPTH)
-        limit = OTELGEN_GRPC_DEPTH;
-    for (unsigned i = 0; i < OTELGEN_GRPC_DEPTH && c->inflight < limit && !c->goaway && !c->closing; i++) {
-        if (c->streams[i].id != 0)
+    if (limit > c->env.depth)
+        limit = c->env.depth;
+    for (unsigned i = 0; i < c->env.depth && c->inflight < limit && !c->goaway && !c->closing; i++) {
+        if (c->streams[i].id != 0 || c->streams[i].refs > 0)
             continue;
-        if (!otelgen_worker_next(c->env.worker, &seq))
+        if (!otelgen_worker_next(c->env.worker, c->env.slot, &req))
             break;
-        if (otelgen_grpc_submit(c, &c->streams[i], seq, why, len) != 0)
+        if (otelgen_grpc_submit(c, &c->streams[i], &req, why, len) != 0)
             return -1;
     }
     return 0;
@@ -413,6 +473,8 @@ static void otelgen_grpc_on_read(struct bufferevent *bev, void *arg)
     otelgen_grpc_end_if_idle(c);
 }
 
+/* The output drained below its low mark: bodies were released (refill their slots) and nghttp2 may frame
+ * more. */
 static void otelgen_grpc_on_write(struct bufferevent *bev, void *arg)
 {
     struct otelgen_grpc *c = arg;
@@ -421,7 +483,7 @@ static void otelgen_grpc_on_write(struct bufferevent *bev, void *arg)
 
     if (c->h2 == NULL)
         return;
-    if (otelgen_grpc_flush(c, why, sizeof why) != 0) {
+    if (otelgen_grpc_pump(c, why, sizeof why) != 0 || otelgen_grpc_flush(c, why, sizeof why) != 0) {
         otelgen_grpc_end(c, why);
         return;
     }
@@ -510,6 +572,9 @@ static int otelgen_grpc_headers_create(struct otelgen_grpc *c)
         otelgen_grpc_header(c, "grpc-encoding", "gzip");
     for (size_t i = 0; i < t->n_headers; i++)
         otelgen_grpc_header(c, t->headers[i].name, t->headers[i].value);
+    c->tenant_nv = c->n_nv;
+    if (t->n_tenants > 0)
+        otelgen_grpc_header(c, t->tenants[0].name, t->tenants[0].value);
     return 0;
 }
 
@@ -523,13 +588,16 @@ static int otelgen_grpc_open(void **out, const struct otelgen_conn_env *env, cha
         return -1;
     }
     c->env = *env;
-    if (otelgen_grpc_headers_create(c) != 0) {
+    c->streams = calloc(env->depth, sizeof *c->streams);
+    if (c->streams == NULL || otelgen_grpc_headers_create(c) != 0) {
         snprintf(err, errlen, "out of memory");
+        free(c->streams);
         free(c);
         return -1;
     }
     if (otelgen_net_connect(&c->bev, env, otelgen_grpc_on_read, otelgen_grpc_on_write, otelgen_grpc_on_event, c, err,
                             errlen) != 0) {
+        free(c->streams);
         free(c->nv);
         free(c);
         return -1;
@@ -557,8 +625,23 @@ static void otelgen_grpc_close(void *conn)
     otelgen_grpc_end_if_idle(c);
 }
 
+static void otelgen_grpc_kick(void *conn)
+{
+    struct otelgen_grpc *c = conn;
+    char why[OTELGEN_CONN_MESSAGE_MAX];
+
+    if (c->h2 == NULL || c->closing)
+        return;                                         /* not connected yet: it pumps once it is */
+    if (otelgen_grpc_pump(c, why, sizeof why) != 0 || otelgen_grpc_flush(c, why, sizeof why) != 0) {
+        otelgen_grpc_end(c, why);
+        return;
+    }
+    otelgen_grpc_end_if_idle(c);
+}
+
 const struct otelgen_client_ops otelgen_grpc_client = {
     .name = "grpc",
     .open = otelgen_grpc_open,
     .close = otelgen_grpc_close,
+    .kick = otelgen_grpc_kick,
 };

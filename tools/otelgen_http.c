@@ -1,12 +1,15 @@
 /* otelgen_http.c: the OTLP/HTTP client: HTTP/1.1 with keep-alive, one request in flight per connection.
- * The request head is built once per connection; each request writes it with its Content-Length, then the
- * pre-encoded body. Responses are parsed with http-parser straight from the evbuffer chunks. The answer is
- * the status; for a failure, the message of the google.rpc.Status body (protobuf) or its first line. */
+ * The request head is built once per connection (and the tenant lines, when --tenants); each request
+ * writes it with its tenant and Content-Length, then the pre-encoded body, by reference when it is large:
+ * the kernel makes the only copy, and the body is refilled only once the socket took it. Responses are
+ * parsed with http-parser straight from the evbuffer chunks. The answer is the status, with Retry-After;
+ * for a failure, the message of the google.rpc.Status body (protobuf) or its first line. */
 #include "autoconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -15,26 +18,34 @@
 
 #include "otelgen_net.h"
 #include "otelgen_payload.h"
+#include "otelgen_retry.h"
 #include "otelgen_worker.h"
 
 #define OTELGEN_HTTP_FIELD_MAX 32               /* header names longer than this are not ours to read */
+#define OTELGEN_HTTP_BY_REFERENCE 4096          /* bodies from this size on are not copied */
 
 struct otelgen_http {
     struct otelgen_conn_env env;
     struct bufferevent *bev;
     http_parser parser;
     struct otelgen_payload_body body;
-    char *head;                                 /* request line and headers, up to "Content-Length: " */
+    struct otelgen_req req;                     /* the request in flight */
+    char *head;                                 /* request line and headers, up to the tenant */
     size_t head_len;
+    char *tenants;                              /* "name: tenant\r\n" for each tenant, end to end */
+    size_t *tenant_at;                          /* n_tenants + 1 offsets into tenants */
     uint64_t answered;
     bool connected;
     bool busy;                                  /* a request is in flight */
+    unsigned refs;                              /* the output still refers to the body: no refill before 0 */
     /* the response being read */
     bool complete, keep_alive;
     int status;
-    bool value_next, in_content_type, protobuf_body, json_body;
+    bool value_next, in_content_type, in_retry_after, protobuf_body, json_body;
     char field[OTELGEN_HTTP_FIELD_MAX];
     size_t field_len;
+    char retry_after[64];
+    size_t retry_after_len;
     uint8_t body_start[OTELGEN_CONN_MESSAGE_MAX];
     size_t body_len;
 };
@@ -51,10 +62,14 @@ static void otelgen_http_end(struct otelgen_http *c, const char *why)
 
     snprintf(reason, sizeof reason, "%s", why != NULL ? why : "connection ended with a request in flight");
     if (c->busy)
-        otelgen_worker_answered(w, &(struct otelgen_answer){ OTELGEN_ANSWER_FAILED, 0, reason });
+        otelgen_worker_answered(w, &c->req, &(struct otelgen_answer){ OTELGEN_ANSWER_FAILED, 0, reason });
+    /* Drop the output first: it may refer to the body freed below. */
+    evbuffer_drain(bufferevent_get_output(c->bev), evbuffer_get_length(bufferevent_get_output(c->bev)));
     otelgen_payload_body_dispose(&c->body);
     bufferevent_free(c->bev);
     free(c->head);
+    free(c->tenants);
+    free(c->tenant_at);
     free(c);
     otelgen_worker_conn_ended(w, slot, lost > 0 ? reason : why, connected, answered, lost);
 }
@@ -69,8 +84,10 @@ static int otelgen_http_on_begin(http_parser *p)
     c->protobuf_body = false;
     c->json_body = false;
     c->value_next = false;
+    c->in_retry_after = false;
     c->field_len = 0;
     c->body_len = 0;
+    c->retry_after_len = 0;
     return 0;
 }
 
@@ -91,9 +108,13 @@ static int otelgen_http_on_value(http_parser *p, const char *at, size_t len)
 {
     struct otelgen_http *c = p->data;
 
-    if (!c->value_next)
+    if (!c->value_next) {
         c->in_content_type = c->field_len == 12 && memcmp(c->field, "content-type", 12) == 0;
+        c->in_retry_after = c->field_len == 11 && memcmp(c->field, "retry-after", 11) == 0;
+    }
     c->value_next = true;
+    for (size_t i = 0; c->in_retry_after && i < len && c->retry_after_len < sizeof c->retry_after - 1; i++)
+        c->retry_after[c->retry_after_len++] = at[i];
     if (c->in_content_type && len >= 8 && memmem(at, len, "protobuf", 8) != NULL)
         c->protobuf_body = true;
     if (c->in_content_type && len >= 4 && memmem(at, len, "json", 4) != NULL)
@@ -226,27 +247,55 @@ static void otelgen_http_message(const struct otelgen_http *c, char *out, size_t
 
 /* ---- requests ---- */
 
-static int otelgen_http_send_next(struct otelgen_http *c, char *why, size_t len)
+static void otelgen_http_on_body_written(const void *data, size_t len, void *arg)
+{
+    struct otelgen_http *c = arg;
+    (void)data;
+    (void)len;
+
+    c->refs--;
+}
+
+/* The head, the tenant (request number n carries the n-th, round-robin), the length, then the body. */
+static int otelgen_http_queue(struct otelgen_http *c, uint64_t seq)
 {
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    char length[32];
-    uint64_t seq;
-    int n;
+    size_t n_tenants = c->env.target->n_tenants;
+    char length[48];
+    int n = snprintf(length, sizeof length, "Content-Length: %zu\r\n\r\n", c->body.len);
 
-    if (c->busy || !otelgen_worker_next(c->env.worker, &seq))
+    if (evbuffer_add(out, c->head, c->head_len) != 0)
+        return -1;
+    if (n_tenants > 0 && evbuffer_add(out, c->tenants + c->tenant_at[seq % n_tenants],
+                                      c->tenant_at[seq % n_tenants + 1] - c->tenant_at[seq % n_tenants]) != 0)
+        return -1;
+    if (evbuffer_add(out, length, (size_t)n) != 0)
+        return -1;
+    if (c->body.len < OTELGEN_HTTP_BY_REFERENCE)
+        return evbuffer_add(out, c->body.data, c->body.len);
+    if (evbuffer_add_reference(out, c->body.data, c->body.len, otelgen_http_on_body_written, c) != 0)
+        return -1;
+    c->refs++;
+    return 0;
+}
+
+static int otelgen_http_send_next(struct otelgen_http *c, char *why, size_t len)
+{
+    struct otelgen_req req;
+
+    if (c->busy || c->refs > 0 || !otelgen_worker_next(c->env.worker, c->env.slot, &req))
         return 0;
-    if (otelgen_payload_fill(c->env.payload, c->env.payload_ctx, &c->body, seq) != 0) {
-        otelgen_worker_give_back(c->env.worker, seq);
+    if (otelgen_payload_fill(c->env.payload, c->env.payload_ctx, &c->body, req.seq) != 0) {
+        otelgen_worker_give_back(c->env.worker, &req);
         snprintf(why, len, "cannot make a request body: out of memory");
         return -1;
     }
-    n = snprintf(length, sizeof length, "%zu\r\n\r\n", c->body.len);
-    if (evbuffer_add(out, c->head, c->head_len) != 0 || evbuffer_add(out, length, (size_t)n) != 0 ||
-        evbuffer_add(out, c->body.data, c->body.len) != 0) {
-        otelgen_worker_give_back(c->env.worker, seq);
+    if (otelgen_http_queue(c, req.seq) != 0) {
+        otelgen_worker_give_back(c->env.worker, &req);
         snprintf(why, len, "cannot queue a request: out of memory");
         return -1;
     }
+    c->req = req;
     c->busy = true;
     return 0;
 }
@@ -255,13 +304,16 @@ static int otelgen_http_send_next(struct otelgen_http *c, char *why, size_t len)
 static bool otelgen_http_settle(struct otelgen_http *c)
 {
     char msg[OTELGEN_CONN_MESSAGE_MAX];
+    struct otelgen_answer a = { OTELGEN_ANSWER_HTTP, c->status, msg, 0, false, false };
 
     otelgen_http_message(c, msg, sizeof msg);
+    if (c->retry_after_len > 0)
+        a.retry_after_ms = otelgen_retry_parse_after(c->retry_after, c->retry_after_len, time(NULL));
     c->busy = false;
     c->complete = false;
     c->answered++;
     http_parser_pause(&c->parser, 0);
-    otelgen_worker_answered(c->env.worker, &(struct otelgen_answer){ OTELGEN_ANSWER_HTTP, c->status, msg });
+    otelgen_worker_answered(c->env.worker, &c->req, &a);
     return c->keep_alive;
 }
 
@@ -309,6 +361,17 @@ static void otelgen_http_on_read(struct bufferevent *bev, void *arg)
         return;
     }
     if (otelgen_http_send_next(c, why, sizeof why) != 0)
+        otelgen_http_end(c, why);
+}
+
+/* The output drained: a body held by reference may be free for the next request. */
+static void otelgen_http_on_write(struct bufferevent *bev, void *arg)
+{
+    struct otelgen_http *c = arg;
+    char why[OTELGEN_CONN_MESSAGE_MAX];
+    (void)bev;
+
+    if (c->connected && otelgen_http_send_next(c, why, sizeof why) != 0)
         otelgen_http_end(c, why);
 }
 
@@ -369,8 +432,6 @@ static int otelgen_http_head_create(struct otelgen_http *c)
                                  t->gzip ? "Content-Encoding: gzip\r\n" : "") < 0 ? -1 : 0;
     for (size_t i = 0; rc == 0 && i < t->n_headers; i++)
         rc = evbuffer_add_printf(b, "%s: %s\r\n", t->headers[i].name, t->headers[i].value) < 0 ? -1 : 0;
-    if (rc == 0)
-        rc = evbuffer_add_printf(b, "Content-Length: ") < 0 ? -1 : 0;
     if (rc == 0) {
         c->head_len = evbuffer_get_length(b);
         c->head = malloc(c->head_len);
@@ -381,6 +442,29 @@ static int otelgen_http_head_create(struct otelgen_http *c)
     if (b != NULL)
         evbuffer_free(b);
     return rc;
+}
+
+/* "name: tenant\r\n" for each tenant, one after the other, with their offsets. */
+static int otelgen_http_tenants_create(struct otelgen_http *c)
+{
+    const struct otelgen_target *t = c->env.target;
+    size_t total = 0, at = 0;
+
+    if (t->n_tenants == 0)
+        return 0;
+    for (size_t i = 0; i < t->n_tenants; i++)
+        total += strlen(t->tenants[i].name) + strlen(t->tenants[i].value) + 4;
+    c->tenants = malloc(total + 1);
+    c->tenant_at = malloc((t->n_tenants + 1) * sizeof *c->tenant_at);
+    if (c->tenants == NULL || c->tenant_at == NULL)
+        return -1;
+    for (size_t i = 0; i < t->n_tenants; i++) {
+        c->tenant_at[i] = at;
+        at += (size_t)snprintf(c->tenants + at, total + 1 - at, "%s: %s\r\n", t->tenants[i].name,
+                               t->tenants[i].value);
+    }
+    c->tenant_at[t->n_tenants] = at;
+    return 0;
 }
 
 static int otelgen_http_open(void **out, const struct otelgen_conn_env *env, char *err, size_t errlen)
@@ -395,19 +479,21 @@ static int otelgen_http_open(void **out, const struct otelgen_conn_env *env, cha
     c->env = *env;
     http_parser_init(&c->parser, HTTP_RESPONSE);
     c->parser.data = c;
-    if (otelgen_http_head_create(c) != 0) {
+    if (otelgen_http_head_create(c) != 0 || otelgen_http_tenants_create(c) != 0) {
         snprintf(err, errlen, "out of memory");
-        free(c->head);
-        free(c);
-        return -1;
+        goto fail;
     }
-    if (otelgen_net_connect(&c->bev, env, otelgen_http_on_read, NULL, otelgen_http_on_event, c, err, errlen) != 0) {
-        free(c->head);
-        free(c);
-        return -1;
-    }
+    if (otelgen_net_connect(&c->bev, env, otelgen_http_on_read, otelgen_http_on_write, otelgen_http_on_event, c, err,
+                            errlen) != 0)
+        goto fail;
     *out = c;
     return 0;
+fail:
+    free(c->head);
+    free(c->tenants);
+    free(c->tenant_at);
+    free(c);
+    return -1;
 }
 
 static void otelgen_http_close(void *conn)
@@ -415,8 +501,18 @@ static void otelgen_http_close(void *conn)
     otelgen_http_end(conn, NULL);
 }
 
+static void otelgen_http_kick(void *conn)
+{
+    struct otelgen_http *c = conn;
+    char why[OTELGEN_CONN_MESSAGE_MAX];
+
+    if (c->connected && otelgen_http_send_next(c, why, sizeof why) != 0)
+        otelgen_http_end(c, why);
+}
+
 const struct otelgen_client_ops otelgen_http_client = {
     .name = "http",
     .open = otelgen_http_open,
     .close = otelgen_http_close,
+    .kick = otelgen_http_kick,
 };

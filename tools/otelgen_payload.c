@@ -37,6 +37,8 @@ struct otelgen_payload_ctx {
     uint8_t *scratch;               /* stamped + gzip: the request is stamped here, then compressed */
     z_stream z;
     bool z_ready;
+    uint8_t (*span_ids)[8];         /* stamped: this request's ids, made once, then copied to every site */
+    uint8_t (*trace_ids)[16];
 };
 
 long long otelgen_payload_items(const struct otelgen_payload *p)
@@ -48,8 +50,8 @@ long long otelgen_payload_items(const struct otelgen_payload *p)
 
 static void otelgen_payload_be64(uint8_t *d, uint64_t v)
 {
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        d[i] = (uint8_t)v;
+    v = __builtin_bswap64(v);       /* x86 and arm64 are little-endian: one instruction, one store */
+    memcpy(d, &v, 8);
 }
 
 /* splitmix64's finaliser: a bijection, so distinct inputs give distinct trace id halves. */
@@ -63,38 +65,47 @@ static uint64_t otelgen_payload_mix(uint64_t x)
 }
 
 /* Span id: run (24 bits) then the item's number in the run (40 bits), readable in hex by a person looking
- * for a lost span. Trace id: run and request number, then 64 bits that look random to samplers. */
-static size_t otelgen_payload_id(const struct otelgen_payload *p, const struct otelgen_id_site *s, uint64_t seq,
-                                 uint8_t *id)
+ * for a lost span. Trace id: run and request number, then 64 bits that look random to samplers. Each
+ * distinct id of request <seq> is made once here: a span id appears in several places (span, parent of
+ * its children, links), a trace id in every span of the trace. */
+static void otelgen_payload_make_ids(const struct otelgen_payload *p, struct otelgen_payload_ctx *ctx, uint64_t seq)
 {
-    const uint64_t mask = (1ULL << OTELGEN_PAYLOAD_ITEM_BITS) - 1;
+    const uint64_t mask = (1ULL << OTELGEN_PAYLOAD_ITEM_BITS) - 1, run = p->run << OTELGEN_PAYLOAD_ITEM_BITS;
 
-    if (s->kind == OTELGEN_ID_SPAN) {
-        otelgen_payload_be64(id, p->run << OTELGEN_PAYLOAD_ITEM_BITS | ((seq * p->n_span + s->index) & mask));
-        return 8;
+    for (size_t i = 0; i < p->n_span; i++)
+        otelgen_payload_be64(ctx->span_ids[i], run | ((seq * p->n_span + i) & mask));
+    for (size_t i = 0; i < p->n_trace; i++) {
+        otelgen_payload_be64(ctx->trace_ids[i], run | (seq & mask));
+        otelgen_payload_be64(ctx->trace_ids[i] + 8, otelgen_payload_mix((seq * p->n_trace + i) ^ p->key));
     }
-    otelgen_payload_be64(id, p->run << OTELGEN_PAYLOAD_ITEM_BITS | (seq & mask));
-    otelgen_payload_be64(id + 8, otelgen_payload_mix((seq * p->n_trace + s->index) ^ p->key));
-    return 16;
 }
 
-static void otelgen_payload_stamp(const struct otelgen_payload *p, uint8_t *body, uint64_t seq)
+static void otelgen_payload_hex(uint8_t *d, const uint8_t *id, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    uint8_t id[16];
 
+    for (size_t j = 0; j < n; j++) {
+        d[2 * j] = (uint8_t)hex[id[j] >> 4];
+        d[2 * j + 1] = (uint8_t)hex[id[j] & 15];
+    }
+}
+
+static void otelgen_payload_stamp(const struct otelgen_payload *p, struct otelgen_payload_ctx *ctx, uint8_t *body,
+                                  uint64_t seq)
+{
+    otelgen_payload_make_ids(p, ctx, seq);
     for (size_t i = 0; i < p->n_sites; i++) {
         const struct otelgen_id_site *s = &p->sites[i];
-        size_t n = otelgen_payload_id(p, s, seq, id);
         uint8_t *d = body + s->offset;
-        if (!s->hex) {
-            memcpy(d, id, n);
-            continue;
-        }
-        for (size_t j = 0; j < n; j++) {
-            d[2 * j] = (uint8_t)hex[id[j] >> 4];
-            d[2 * j + 1] = (uint8_t)hex[id[j] & 15];
-        }
+        /* Constant sizes, so that each copy is one or two moves. */
+        if (s->kind == OTELGEN_ID_SPAN && !s->hex)
+            memcpy(d, ctx->span_ids[s->index], 8);
+        else if (!s->hex)
+            memcpy(d, ctx->trace_ids[s->index], 16);
+        else if (s->kind == OTELGEN_ID_SPAN)
+            otelgen_payload_hex(d, ctx->span_ids[s->index], 8);
+        else
+            otelgen_payload_hex(d, ctx->trace_ids[s->index], 16);
     }
 }
 
@@ -267,7 +278,12 @@ int otelgen_payload_ctx_create(struct otelgen_payload_ctx **out, const struct ot
             memcpy(ctx->scratch, p->wire, p->wire_len);
         ctx->z_ready = otelgen_payload_deflate_init(&ctx->z) == 0;
     }
-    if (ctx == NULL || (p->stamped && p->gzip && (ctx->scratch == NULL || !ctx->z_ready))) {
+    if (ctx != NULL && p->stamped) {
+        ctx->span_ids = malloc((p->n_span + 1) * sizeof *ctx->span_ids);
+        ctx->trace_ids = malloc((p->n_trace + 1) * sizeof *ctx->trace_ids);
+    }
+    if (ctx == NULL || (p->stamped && p->gzip && (ctx->scratch == NULL || !ctx->z_ready)) ||
+        (p->stamped && (ctx->span_ids == NULL || ctx->trace_ids == NULL))) {
         snprintf(err, errlen, "out of memory");
         otelgen_payload_ctx_destroy(ctx);
         return -1;
@@ -283,6 +299,8 @@ void otelgen_payload_ctx_destroy(struct otelgen_payload_ctx *ctx)
     if (ctx->z_ready)
         deflateEnd(&ctx->z);
     free(ctx->scratch);
+    free(ctx->span_ids);
+    free(ctx->trace_ids);
     free(ctx);
 }
 
@@ -298,7 +316,7 @@ static int otelgen_payload_fill_gzip(const struct otelgen_payload *p, struct ote
             return -1;
     }
     room = b->cap - p->head;
-    otelgen_payload_stamp(p, ctx->scratch, seq);
+    otelgen_payload_stamp(p, ctx, ctx->scratch, seq);
     n = otelgen_payload_deflate(&ctx->z, ctx->scratch, p->wire_len, b->buf + p->head, room);
     if (n == 0)
         return -1;
@@ -329,7 +347,7 @@ int otelgen_payload_fill(const struct otelgen_payload *p, struct otelgen_payload
             otelgen_payload_write_head(b->buf, false, p->wire_len);
         memcpy(b->buf + p->head, p->wire, p->wire_len);
     }
-    otelgen_payload_stamp(p, b->buf + p->head, seq);
+    otelgen_payload_stamp(p, ctx, b->buf + p->head, seq);
     b->data = b->buf;
     b->len = b->cap;
     return 0;

@@ -41,7 +41,7 @@ struct otelgen_sink_walk_field {
 
 typedef void (*otelgen_sink_walk_fn)(const uint8_t *p, const uint8_t *end, struct otelgen_sink_walk_ids *ids);
 
-static bool otelgen_sink_walk_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+static bool otelgen_sink_walk_varint_slow(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
     uint64_t x = 0;
 
@@ -56,13 +56,23 @@ static bool otelgen_sink_walk_varint(const uint8_t **p, const uint8_t *end, uint
     return false;
 }
 
+/* Tags and most lengths are one byte: that case stays inline. */
+static inline bool otelgen_sink_walk_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    if (*p < end && **p < 0x80) {
+        *v = *(*p)++;
+        return true;
+    }
+    return otelgen_sink_walk_varint_slow(p, end, v);
+}
+
 /* Reads the field at *p and moves past it. Returns false at the end of the message or on bytes that are not
  * protobuf (a group, a length past the end). */
-static bool otelgen_sink_walk_next(const uint8_t **p, const uint8_t *end, struct otelgen_sink_walk_field *f)
+static inline bool otelgen_sink_walk_next(const uint8_t **p, const uint8_t *end, struct otelgen_sink_walk_field *f)
 {
     uint64_t tag, v;
 
-    if (*p >= end || !otelgen_sink_walk_varint(p, end, &tag))
+    if (!otelgen_sink_walk_varint(p, end, &tag))
         return false;
     f->number = (uint32_t)(tag >> 3);
     f->type = (unsigned)(tag & 7);
