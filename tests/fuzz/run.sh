@@ -52,6 +52,22 @@ if [ -d "$bench" ]; then
         for f in "$bench"/*.pb.gz; do seed '\010\000' "$f"; done
         seed '\016\003' "$bench/bad/gzip_bomb_65MiB.pb.gz"
         ;;
+    otlp_json)
+        # JSON -> protobuf (signal in bits 0-1), protobuf -> JSON (bit 7)
+        seed '\000' "$bench/traces_100.json"; seed '\001' "$bench/metrics_100.json"
+        seed '\002' "$bench/logs_100.json"
+        for f in "$bench"/bad/*.json; do seed '\000' "$f"; done
+        for f in "$bench"/traces_*.pb "$bench"/bad/*.pb; do seed '\200' "$f"; done
+        seed '\201' "$bench/metrics_100.pb"; seed '\202' "$bench/logs_100.pb"
+        ;;
+    request)
+        # 1: one OTLP/HTTP request (second byte: path, type, gzip, chunked); 2: one gRPC call over h2c
+        seed '\001\000' "$bench/traces_100.pb"; seed '\001\004' "$bench/traces_100.json"
+        seed '\001\010' "$bench/traces_100.pb.gz"; seed '\001\025' "$bench/metrics_100.pb"
+        seed '\001\006' "$bench/logs_100.json"; seed '\001\004' "$bench/bad/base64_ids.json"
+        seed '\002\040' "$bench/traces_100.pb"; seed '\002\041' "$bench/metrics_100.pb"
+        seed '\002\040' "$bench/bad/truncated_traces_100.pb"
+        ;;
     esac
 fi
 
