@@ -1,11 +1,13 @@
 /* otelgen_grpc.c: the OTLP/gRPC client: HTTP/2 with prior knowledge (h2c) through nghttp2, over a libevent
  * bufferevent. Several requests ride one connection as concurrent streams (up to the worker's depth and the
- * server's SETTINGS_MAX_CONCURRENT_STREAMS); bodies come pre-encoded from otelgen_payload, one buffer per
- * stream slot, and nghttp2 never copies them (NGHTTP2_DATA_FLAG_NO_COPY): large DATA frames are added to
- * the output by reference, so their bytes are copied once, by the kernel; a slot is reused only once the
- * socket took them. Responses are fed to nghttp2 from the evbuffer chunks without a pullup. An answer is
- * the grpc-status of the trailers (or of the headers of a trailers-only response), with what it says
- * about retrying (grpc-retry-pushback-ms, a RetryInfo in grpc-status-details-bin). */
+ * server's SETTINGS_MAX_CONCURRENT_STREAMS); bodies come pre-encoded from otelgen_payload and nghttp2
+ * never copies them (NGHTTP2_DATA_FLAG_NO_COPY): large DATA frames are added to the output by reference,
+ * so their bytes are copied once, by the kernel. A body buffer is needed only until the socket took it,
+ * not until the answer: it then goes back to a small stack and the next request is stamped into the
+ * warmest one, so a connection with many streams in flight still writes from a few buffers in cache.
+ * Responses are fed to nghttp2 from the evbuffer chunks without a pullup. An answer is the grpc-status of
+ * the trailers (or of the headers of a trailers-only response), with what it says about retrying
+ * (grpc-retry-pushback-ms, a RetryInfo in grpc-status-details-bin). */
 #include "autoconf.h"
 
 #include <stdio.h>
@@ -31,7 +33,8 @@
 struct otelgen_grpc;
 
 struct otelgen_grpc_stream {
-    struct otelgen_payload_body body;
+    struct otelgen_grpc *conn;
+    struct otelgen_payload_body body;   /* from conn->spare while its bytes are being sent; then empty */
     struct otelgen_req req;
     size_t queued, sent;                /* body bytes framed by nghttp2, and added to the output */
     unsigned refs;                      /* pieces of body the output still refers to: no refill before 0 */
@@ -52,6 +55,8 @@ struct otelgen_grpc {
     size_t n_nv;
     size_t tenant_nv;                   /* index of the tenant header in nv, when --tenants */
     struct otelgen_grpc_stream *streams;    /* env.depth of them */
+    struct otelgen_payload_body *spare;     /* bodies the socket is done with, the warmest last */
+    unsigned n_spare;
     unsigned inflight;
     uint64_t answered;
     bool connected;
@@ -77,13 +82,17 @@ static void otelgen_grpc_end(struct otelgen_grpc *c, const char *why)
     evbuffer_drain(bufferevent_get_output(c->bev), evbuffer_get_length(bufferevent_get_output(c->bev)));
     for (unsigned i = 0; i < c->env.depth; i++) {
         if (c->streams[i].id != 0) {
-            otelgen_worker_answered(w, &c->streams[i].req, &(struct otelgen_answer){ OTELGEN_ANSWER_FAILED, 0, reason });
+            otelgen_worker_answered(w, &c->streams[i].req,
+                                    &(struct otelgen_answer){ .kind = OTELGEN_ANSWER_FAILED, .message = reason });
             lost++;
         }
         otelgen_payload_body_dispose(&c->streams[i].body);
     }
+    for (unsigned i = 0; i < c->n_spare; i++)
+        otelgen_payload_body_dispose(&c->spare[i]);
     nghttp2_session_del(c->h2);
     bufferevent_free(c->bev);
+    free(c->spare);
     free(c->streams);
     free(c->nv);
     free(c);
@@ -168,19 +177,20 @@ static struct otelgen_answer otelgen_grpc_answer_of(const struct otelgen_grpc *c
     otelgen_grpc_printable(s, msg, sizeof msg);
     if (s->grpc_status >= 0 && !s->message_from_body) {
         snprintf(buf, len, "%s", msg);
-        return (struct otelgen_answer){ OTELGEN_ANSWER_GRPC, s->grpc_status, buf };
+        return (struct otelgen_answer){ .kind = OTELGEN_ANSWER_GRPC, .code = s->grpc_status, .message = buf };
     }
     if (error_code != NGHTTP2_NO_ERROR) {
         snprintf(buf, len, "%s: stream reset by the server (%s)", c->env.addr->text,
                  nghttp2_http2_strerror(error_code));
-        return (struct otelgen_answer){ OTELGEN_ANSWER_FAILED, 0, buf };
+        return (struct otelgen_answer){ .kind = OTELGEN_ANSWER_FAILED, .message = buf };
     }
     if (s->http_status != 200) {
         snprintf(buf, len, "HTTP status %d without grpc-status%s%s", s->http_status, msg[0] != '\0' ? ": " : "", msg);
-        return (struct otelgen_answer){ OTELGEN_ANSWER_GRPC, otelgen_grpc_status_of_http(s->http_status), buf };
+        return (struct otelgen_answer){
+            .kind = OTELGEN_ANSWER_GRPC, .code = otelgen_grpc_status_of_http(s->http_status), .message = buf };
     }
     snprintf(buf, len, "response without grpc-status");
-    return (struct otelgen_answer){ OTELGEN_ANSWER_GRPC, OTELGEN_GRPC_INTERNAL, buf };
+    return (struct otelgen_answer){ .kind = OTELGEN_ANSWER_GRPC, .code = OTELGEN_GRPC_INTERNAL, .message = buf };
 }
 
 /* The answer with what the server said about retrying it. */
@@ -231,6 +241,18 @@ static ssize_t otelgen_grpc_on_read_body(nghttp2_session *h2, int32_t id, uint8_
     return (ssize_t)n;
 }
 
+/* Once every byte of <s>'s body is in the output (or the stream is closed) and the output refers to none
+ * of it, the buffer goes back to the spare stack. A body that is not our buffer (a --file payload) stays. */
+static void otelgen_grpc_release_body(struct otelgen_grpc_stream *s)
+{
+    struct otelgen_grpc *c = s->conn;
+
+    if (s->refs > 0 || s->body.buf == NULL || (s->id != 0 && s->sent < s->body.len))
+        return;
+    c->spare[c->n_spare++] = s->body;
+    s->body = (struct otelgen_payload_body){ 0 };
+}
+
 /* The socket took a piece of body added by reference (or the output was dropped). */
 static void otelgen_grpc_on_body_written(const void *data, size_t len, void *arg)
 {
@@ -239,6 +261,7 @@ static void otelgen_grpc_on_body_written(const void *data, size_t len, void *arg
     (void)len;
 
     s->refs--;
+    otelgen_grpc_release_body(s);
 }
 
 static int otelgen_grpc_on_send_data(nghttp2_session *h2, nghttp2_frame *frame, const uint8_t *framehd,
@@ -264,6 +287,7 @@ static int otelgen_grpc_on_send_data(nghttp2_session *h2, nghttp2_frame *frame, 
         s->refs++;
     }
     s->sent += length;
+    otelgen_grpc_release_body(s);
     return 0;
 }
 
@@ -354,6 +378,7 @@ static int otelgen_grpc_on_stream_close(nghttp2_session *h2, int32_t id, uint32_
         return 0;
     s->id = 0;
     c->inflight--;
+    otelgen_grpc_release_body(s);
     if (error_code == NGHTTP2_REFUSED_STREAM && s->http_status == 0) {
         otelgen_worker_give_back(c->env.worker, &s->req);   /* refused streams were not processed */
         return 0;
@@ -397,12 +422,14 @@ static int otelgen_grpc_submit(struct otelgen_grpc *c, struct otelgen_grpc_strea
     nghttp2_data_provider body = { .source.ptr = s, .read_callback = otelgen_grpc_on_read_body };
     int32_t id;
 
+    if (s->body.buf == NULL && c->n_spare > 0)
+        s->body = c->spare[--c->n_spare];
     if (otelgen_payload_fill(c->env.payload, c->env.payload_ctx, &s->body, req->seq) != 0) {
         otelgen_worker_give_back(c->env.worker, req);
         snprintf(why, len, "cannot make a request body: out of memory");
         return -1;
     }
-    *s = (struct otelgen_grpc_stream){ .body = s->body, .req = *req, .grpc_status = -1 };
+    *s = (struct otelgen_grpc_stream){ .conn = c, .body = s->body, .req = *req, .grpc_status = -1 };
     otelgen_grpc_set_tenant(c, req->seq);
     id = nghttp2_submit_request(c->h2, NULL, c->nv, c->n_nv, &body, s);
     if (id < 0) {
@@ -589,14 +616,17 @@ static int otelgen_grpc_open(void **out, const struct otelgen_conn_env *env, cha
     }
     c->env = *env;
     c->streams = calloc(env->depth, sizeof *c->streams);
-    if (c->streams == NULL || otelgen_grpc_headers_create(c) != 0) {
+    c->spare = calloc(env->depth, sizeof *c->spare);
+    if (c->streams == NULL || c->spare == NULL || otelgen_grpc_headers_create(c) != 0) {
         snprintf(err, errlen, "out of memory");
+        free(c->spare);
         free(c->streams);
         free(c);
         return -1;
     }
     if (otelgen_net_connect(&c->bev, env, otelgen_grpc_on_read, otelgen_grpc_on_write, otelgen_grpc_on_event, c, err,
                             errlen) != 0) {
+        free(c->spare);
         free(c->streams);
         free(c->nv);
         free(c);

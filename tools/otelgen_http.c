@@ -62,7 +62,8 @@ static void otelgen_http_end(struct otelgen_http *c, const char *why)
 
     snprintf(reason, sizeof reason, "%s", why != NULL ? why : "connection ended with a request in flight");
     if (c->busy)
-        otelgen_worker_answered(w, &c->req, &(struct otelgen_answer){ OTELGEN_ANSWER_FAILED, 0, reason });
+        otelgen_worker_answered(w, &c->req,
+                                &(struct otelgen_answer){ .kind = OTELGEN_ANSWER_FAILED, .message = reason });
     /* Drop the output first: it may refer to the body freed below. */
     evbuffer_drain(bufferevent_get_output(c->bev), evbuffer_get_length(bufferevent_get_output(c->bev)));
     otelgen_payload_body_dispose(&c->body);
@@ -304,7 +305,7 @@ static int otelgen_http_send_next(struct otelgen_http *c, char *why, size_t len)
 static bool otelgen_http_settle(struct otelgen_http *c)
 {
     char msg[OTELGEN_CONN_MESSAGE_MAX];
-    struct otelgen_answer a = { OTELGEN_ANSWER_HTTP, c->status, msg, 0, false, false };
+    struct otelgen_answer a = { .kind = OTELGEN_ANSWER_HTTP, .code = c->status, .message = msg };
 
     otelgen_http_message(c, msg, sizeof msg);
     if (c->retry_after_len > 0)

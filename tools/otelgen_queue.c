@@ -3,7 +3,6 @@
 #include "autoconf.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "otelgen_queue.h"
 

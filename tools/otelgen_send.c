@@ -54,7 +54,7 @@ struct otelgen_send_opts {
     const char *file;
     enum otelgen_file_kind file_kind;
     long long requests, conns, items, threads, concurrency;
-    bool items_given, requests_given, conns_given, threads_given;
+    bool items_given, requests_given, conns_given;
     double rate;                        /* 0: not given */
     int64_t duration_ms;                /* 0: not given */
     int64_t timeout_ms;
@@ -62,7 +62,8 @@ struct otelgen_send_opts {
     struct otelgen_header *headers;     /* at most argc of them */
     size_t n_headers;
     char *tenant_list;                  /* --tenants as given, cut up in place */
-    char *tenant_header;                /* lowercased in place */
+    char *tenant_header_arg;            /* --tenant-header as given, lowercased in place */
+    const char *tenant_header;          /* that, or the default */
     struct otelgen_header *tenants;
     size_t n_tenants;
     bool retry, json;
@@ -251,10 +252,9 @@ static int otelgen_send_parse_load_option(int c, char *arg, struct otelgen_send_
     case OTELGEN_SEND_OPT_DURATION:
         return otelgen_send_parse_duration("--duration", arg, OTELGEN_SEND_MAX_DURATION_MS, &o->duration_ms);
     case OTELGEN_SEND_OPT_THREADS:
-        o->threads_given = true;
         return otelgen_send_parse_count("--threads", arg, OTELGEN_SEND_MAX_THREADS, &o->threads);
     case OTELGEN_SEND_OPT_TENANTS: o->tenant_list = arg; return 0;
-    case OTELGEN_SEND_OPT_TENANT_HEADER: o->tenant_header = arg; return 0;
+    case OTELGEN_SEND_OPT_TENANT_HEADER: o->tenant_header_arg = arg; return 0;
     case OTELGEN_SEND_OPT_RETRY: o->retry = true; return 0;
     case OTELGEN_SEND_OPT_RETRY_MAX_ELAPSED:
         o->retry_max_elapsed_text = arg;
@@ -391,15 +391,14 @@ static int otelgen_send_check_tenants(struct otelgen_send_opts *o)
     const char *list = o->tenant_list;
     size_t n = 1;
 
-    if (o->tenant_header != NULL && list == NULL)
+    if (o->tenant_header_arg != NULL && list == NULL)
         return otelgen_send_usage_error("--tenant-header needs --tenants");
     if (list == NULL)
         return 0;
-    if (o->tenant_header != NULL && !otelgen_send_header_name(o->tenant_header))
+    if (o->tenant_header_arg != NULL && !otelgen_send_header_name(o->tenant_header_arg))
         return otelgen_send_usage_error("--tenant-header '%s': expects a header name, without spaces, ':' or "
-                                        "control characters", o->tenant_header);
-    if (o->tenant_header == NULL)
-        o->tenant_header = (char *)OTELGEN_SEND_DEFAULT_TENANT_HEADER;
+                                        "control characters", o->tenant_header_arg);
+    o->tenant_header = o->tenant_header_arg != NULL ? o->tenant_header_arg : OTELGEN_SEND_DEFAULT_TENANT_HEADER;
     for (const char *p = list; *p != '\0'; p++) {
         if ((unsigned char)*p < ' ' || *p == 0x7f)
             return otelgen_send_usage_error("--tenants '%s': a tenant may not contain control characters", list);

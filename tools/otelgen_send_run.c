@@ -138,7 +138,8 @@ static int otelgen_send_run_prepare(struct otelgen_send_run *r, char *err, size_
     struct otelgen_worker_conf wc;
 
     if (otelgen_endpoint_resolve(p->endpoint, &r->addrs, &p->target->n_addrs, err, errlen) != 0 ||
-        otelgen_payload_create(&r->payload, &p->payload, err, errlen) != 0 || otelgen_send_run_pipes(r, err, errlen) != 0)
+        otelgen_payload_create(&r->payload, &p->payload, err, errlen) != 0 ||
+        otelgen_send_run_pipes(r, err, errlen) != 0)
         return -1;
     p->target->addrs = r->addrs;
     r->items = otelgen_signal_info(p->payload.signal)->items;
@@ -259,7 +260,7 @@ static void otelgen_send_run_on_signal(struct otelgen_send_run *r, unsigned *sig
 static void otelgen_send_run_wait(struct otelgen_send_run *r)
 {
     struct pollfd fds[2] = { { .fd = r->done_pipe[0], .events = POLLIN }, { .fd = r->signal_fd, .events = POLLIN } };
-    int64_t tick = r->start_ns + OTELGEN_SEND_RUN_NS + OTELGEN_SEND_RUN_TICK_LAG_NS, last = r->start_ns, now;
+    int64_t tick = r->start_ns + OTELGEN_SEND_RUN_NS + OTELGEN_SEND_RUN_TICK_LAG_NS, now;
     unsigned done = 0, signals = 0;
     char buf[64];
     ssize_t n;
@@ -274,10 +275,9 @@ static void otelgen_send_run_wait(struct otelgen_send_run *r)
                 otelgen_send_run_on_signal(r, &signals);
         }
         now = otelgen_send_run_now();
+        /* Each worker published its last second just before the tick: the line covers one second. */
         if (r->feed != NULL && now >= tick && done < r->plan->threads) {
-            otelgen_send_run_progress(r, (double)(tick - OTELGEN_SEND_RUN_TICK_LAG_NS - r->start_ns) / 1e9,
-                                      (double)(now - last) / 1e9);
-            last = now;
+            otelgen_send_run_progress(r, (double)(tick - OTELGEN_SEND_RUN_TICK_LAG_NS - r->start_ns) / 1e9, 1.0);
             tick += OTELGEN_SEND_RUN_NS;
         }
     }

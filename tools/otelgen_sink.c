@@ -26,7 +26,7 @@
 #include "util/units.h"
 
 #define OTELGEN_SINK_MAX_THREADS 256
-#define OTELGEN_SINK_DEFAULT_MAX_IDS 50000000LL
+#define OTELGEN_SINK_DEFAULT_MAX_IDS 16000000LL     /* a full set of this many is 256 MiB */
 #define OTELGEN_SINK_MAX_MAX_IDS (1LL << 38)
 
 struct otelgen_sink_opts {
@@ -52,7 +52,7 @@ static void otelgen_sink_usage(FILE *out)
           "      --tenant-header NAME  count per tenant, named by this request header\n"
           "      --threads N           worker threads, each serving both protocols (default 1)\n"
           "      --max-ids N           item ids kept per signal and thread to find duplicates\n"
-          "                            (default 50000000)\n"
+          "                            (default 16000000)\n"
           "      --out FILE            write every request taken to FILE: a 4-byte big-endian length,\n"
           "                            then the protobuf request\n"
           "      --fault SPEC          a fault rule, repeatable, tried in order:\n"
@@ -298,7 +298,7 @@ static int otelgen_sink_run_stop(struct otelgen_sink_run *run, bool report)
             otelgen_sink_worker_close(run->workers[i]);
     if (report) {
         json_t *j = otelgen_sink_control_report(run->control);
-        if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF ||
+        if (j == NULL || json_dumpf(j, stdout, OTELGEN_SINK_JSON_FLAGS) != 0 || fputc('\n', stdout) == EOF ||
             fflush(stdout) != 0)
             rc = 1;
         json_decref(j);

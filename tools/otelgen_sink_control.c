@@ -4,6 +4,7 @@
  * operators, a few requests a second, and never slows the workers' hot path. */
 #include "autoconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,11 +35,19 @@ static double otelgen_sink_control_seconds(const struct otelgen_sink_control *c)
     return (double)(now.tv_sec - c->since.tv_sec) + (double)(now.tv_nsec - c->since.tv_nsec) / 1e9;
 }
 
+static const char *otelgen_sink_control_path(struct evhttp_request *req)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+
+    return path != NULL ? path : "";
+}
+
 /* Sends <j> (taken; NULL means out of memory) with <code>. */
 static void otelgen_sink_control_reply(struct evhttp_request *req, int code, json_t *j)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    char *text = j != NULL ? json_dumps(j, JSON_INDENT(2)) : NULL;
+    char *text = j != NULL ? json_dumps(j, OTELGEN_SINK_JSON_FLAGS) : NULL;
     struct evbuffer *out = evbuffer_new();
 
     json_decref(j);
@@ -52,7 +61,7 @@ static void otelgen_sink_control_reply(struct evhttp_request *req, int code, jso
     evhttp_add_header(h, "Content-Type", "application/json");
     evhttp_add_header(h, "Cache-Control", "no-store");
     if (code == 405) {
-        const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+        const char *path = otelgen_sink_control_path(req);
         evhttp_add_header(h, "Allow", strcmp(path, "/stats") == 0 ? "GET, HEAD"
                                       : strcmp(path, "/reset") == 0 ? "POST" : "GET, HEAD, PUT, POST, DELETE");
     }
@@ -96,26 +105,31 @@ static void otelgen_sink_control_set_faults(struct otelgen_sink_control *c, stru
     otelgen_sink_control_reply(req, 200, otelgen_sink_control_faults_json(c));
 }
 
+static bool otelgen_sink_control_is(const char *path, const char *want)
+{
+    return strcmp(path, want) == 0;
+}
+
 static void otelgen_sink_control_on_request(struct evhttp_request *req, void *arg)
 {
     struct otelgen_sink_control *c = arg;
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    const char *path = otelgen_sink_control_path(req);
     bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
+    bool set = cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_POST || cmd == EVHTTP_REQ_DELETE;
 
-    if (path != NULL && strcmp(path, "/stats") == 0 && get) {
+    if (otelgen_sink_control_is(path, "/stats") && get) {
         otelgen_sink_control_reply(req, 200, otelgen_sink_control_report(c));
-    } else if (path != NULL && strcmp(path, "/reset") == 0 && cmd == EVHTTP_REQ_POST) {
+    } else if (otelgen_sink_control_is(path, "/reset") && cmd == EVHTTP_REQ_POST) {
         double seconds = otelgen_sink_control_seconds(c);
         clock_gettime(CLOCK_MONOTONIC, &c->since);
         otelgen_sink_control_reply(req, 200, otelgen_sink_workers_report(c->workers, c->n, true, seconds));
-    } else if (path != NULL && strcmp(path, "/faults") == 0 && get) {
+    } else if (otelgen_sink_control_is(path, "/faults") && get) {
         otelgen_sink_control_reply(req, 200, otelgen_sink_control_faults_json(c));
-    } else if (path != NULL && strcmp(path, "/faults") == 0 && (cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_POST ||
-                                                                 cmd == EVHTTP_REQ_DELETE)) {
+    } else if (otelgen_sink_control_is(path, "/faults") && set) {
         otelgen_sink_control_set_faults(c, req, cmd == EVHTTP_REQ_DELETE);
-    } else if (path != NULL && (strcmp(path, "/stats") == 0 || strcmp(path, "/reset") == 0 ||
-                                strcmp(path, "/faults") == 0)) {
+    } else if (otelgen_sink_control_is(path, "/stats") || otelgen_sink_control_is(path, "/reset") ||
+               otelgen_sink_control_is(path, "/faults")) {
         otelgen_sink_control_error(req, 405, "method not allowed");
     } else {
         otelgen_sink_control_error(req, 404, "unknown path: the control endpoint serves /stats, /reset and /faults");

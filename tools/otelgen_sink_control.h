@@ -13,6 +13,9 @@
 #include "otelgen_sink_faults.h"
 #include "otelgen_sink_worker.h"
 
+/* How reports and rules are printed: indented for a person, reals as a person writes them (0.5, 12.34). */
+#define OTELGEN_SINK_JSON_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(9))
+
 struct otelgen_sink_control;
 
 /* Serves listening sockets fds[0..n_fds) (taken: closed by otelgen_sink_control_close, or here on failure)

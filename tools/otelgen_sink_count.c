@@ -14,7 +14,7 @@
 #define OTELGEN_SINK_ITEM_MASK ((1ULL << (64 - OTELGEN_SINK_RUN_BITS)) - 1)
 #define OTELGEN_SINK_RUNS_SLOTS 8192        /* runs told apart per signal; twice the most kept */
 #define OTELGEN_SINK_RUNS_MAX 4096
-#define OTELGEN_SINK_RUNS_LISTED 64         /* the largest runs, in the JSON */
+#define OTELGEN_SINK_RUNS_LISTED 16         /* the largest runs, in the JSON */
 #define OTELGEN_SINK_MERGE_BATCH 4096
 
 void otelgen_sink_count_init(struct otelgen_sink_count *c, size_t max_ids)

@@ -1,12 +1,10 @@
-/* otelgen_sink_idset.c: the id set of a sink worker. otelgen's ids are sequential within a request (the run
- * in the top 24 bits, the item's number below), so the slot of an id keeps its low 3 bits and takes the rest
- * from a multiplicative (Fibonacci) hash of the others: eight neighbours share one cache line, a request's
- * hundred ids touch some thirteen lines instead of a hundred, and random ids (an SDK's) spread as well as
- * with any hash. Each line is prefetched ahead, and the array asks for huge pages, as a set of millions of
- * ids would otherwise cost a TLB miss per id as well. */
+/* otelgen_sink_idset.c: the id set of a sink worker. otelgen's ids are sequential within a request, so an
+ * id's slot keeps its low 3 bits and hashes the others (Fibonacci): eight neighbours share a cache line, a
+ * request's hundred ids touch some thirteen lines, and random ids (an SDK's) spread as with any hash. Lines
+ * are prefetched a few ids ahead. Huge pages were tried: their compaction cost more than they saved. */
 #include "autoconf.h"
 
-#include <sys/mman.h>
+#include <stdlib.h>
 
 #include "otelgen_sink_idset.h"
 
@@ -20,27 +18,9 @@ void otelgen_sink_idset_init(struct otelgen_sink_idset *s, size_t max)
     *s = (struct otelgen_sink_idset){ .max = max };
 }
 
-/* A zeroed array of 1 << bits slots, or NULL. */
-static uint64_t *otelgen_sink_idset_alloc(unsigned bits)
-{
-    size_t size = sizeof(uint64_t) << bits;
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-    if (p == MAP_FAILED)
-        return NULL;
-    madvise(p, size, MADV_HUGEPAGE);    /* a hint: without huge pages the set is slower, not wrong */
-    return p;
-}
-
-static void otelgen_sink_idset_free(uint64_t *slots, unsigned bits)
-{
-    if (slots != NULL)
-        munmap(slots, sizeof(uint64_t) << bits);
-}
-
 void otelgen_sink_idset_clear(struct otelgen_sink_idset *s)
 {
-    otelgen_sink_idset_free(s->slots, s->bits);
+    free(s->slots);
     *s = (struct otelgen_sink_idset){ .max = s->max };
 }
 
@@ -69,13 +49,13 @@ static int otelgen_sink_idset_grow(struct otelgen_sink_idset *s)
     unsigned bits = s->slots == NULL ? OTELGEN_SINK_IDSET_FIRST_BITS : s->bits + 1;
     struct otelgen_sink_idset bigger = { .bits = bits, .n = s->n, .max = s->max };
 
-    if (bits > OTELGEN_SINK_IDSET_MAX_BITS || (bigger.slots = otelgen_sink_idset_alloc(bits)) == NULL)
+    if (bits > OTELGEN_SINK_IDSET_MAX_BITS || (bigger.slots = calloc((size_t)1 << bits, sizeof(uint64_t))) == NULL)
         return -1;
     for (size_t i = 0; s->slots != NULL && i < (size_t)1 << s->bits; i++)
         if (s->slots[i] != 0)
             bigger.slots[otelgen_sink_idset_probe(bigger.slots, bits, otelgen_sink_idset_home(&bigger, s->slots[i]),
                                                   s->slots[i])] = s->slots[i];
-    otelgen_sink_idset_free(s->slots, s->bits);
+    free(s->slots);
     *s = bigger;
     return 0;
 }

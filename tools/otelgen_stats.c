@@ -13,7 +13,7 @@
 
 enum otelgen_stats_what {
     OTELGEN_STATS_ANSWER,                   /* an HTTP or gRPC answer */
-    OTELGEN_STATS_FAILED,                   /* attempts without an answer */
+    OTELGEN_STATS_FAILED,                   /* requests that finally got no answer */
     OTELGEN_STATS_CONN,                     /* connections that failed without costing a request */
 };
 
@@ -127,27 +127,28 @@ static struct otelgen_stats_entry *otelgen_stats_entry(struct otelgen_stats *s, 
     return e;
 }
 
-bool otelgen_stats_add(struct otelgen_stats *s, const struct otelgen_answer *a, uint64_t latency_ns)
+void otelgen_stats_add(struct otelgen_stats *s, const struct otelgen_answer *a, uint64_t latency_ns)
 {
-    enum otelgen_stats_what what = a->kind == OTELGEN_ANSWER_FAILED ? OTELGEN_STATS_FAILED : OTELGEN_STATS_ANSWER;
     bool fresh;
-    struct otelgen_stats_entry *e = otelgen_stats_entry(s, what, a->kind, a->code, a->message, &fresh);
 
-    e->count++;
     if (!otelgen_stats_success(a->kind, a->code))
         s->interval.errors++;
-    if (what == OTELGEN_STATS_ANSWER) {
-        s->answered++;
-        s->interval.answers++;
-        otelgen_hist_record(&s->latency, latency_ns);
-        otelgen_hist_record(&s->interval.latency, latency_ns);
-    }
-    return fresh && what == OTELGEN_STATS_FAILED;
+    if (a->kind == OTELGEN_ANSWER_FAILED)
+        return;
+    otelgen_stats_entry(s, OTELGEN_STATS_ANSWER, a->kind, a->code, a->message, &fresh)->count++;
+    s->answered++;
+    s->interval.answers++;
+    otelgen_hist_record(&s->latency, latency_ns);
+    otelgen_hist_record(&s->interval.latency, latency_ns);
 }
 
-void otelgen_stats_settle(struct otelgen_stats *s, enum otelgen_stats_outcome outcome)
+void otelgen_stats_settle(struct otelgen_stats *s, enum otelgen_stats_outcome outcome, const char *why)
 {
+    bool fresh;
+
     s->outcomes[outcome]++;
+    if (outcome == OTELGEN_STATS_UNANSWERED)
+        otelgen_stats_entry(s, OTELGEN_STATS_FAILED, OTELGEN_ANSWER_FAILED, 0, why, &fresh)->count++;
 }
 
 void otelgen_stats_add_retry(struct otelgen_stats *s)

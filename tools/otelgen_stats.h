@@ -45,15 +45,15 @@ void otelgen_stats_destroy(struct otelgen_stats *s);
 void otelgen_stats_start(struct otelgen_stats *s);
 void otelgen_stats_stop(struct otelgen_stats *s);
 
-/* Counts one attempt's answer, or its failure without one (kind OTELGEN_ANSWER_FAILED), with the time from
- * its due time to now (answers only). Returns true when it is the first failure without answer with this
- * message, so that the caller says so on stderr once. */
-bool otelgen_stats_add(struct otelgen_stats *s, const struct otelgen_answer *a, uint64_t latency_ns);
-/* Counts the final outcome of one request. */
-void otelgen_stats_settle(struct otelgen_stats *s, enum otelgen_stats_outcome outcome);
+/* Counts one attempt's answer with the time from its due time to now, or its failure without one (kind
+ * OTELGEN_ANSWER_FAILED: only the progress line's error count sees it; the request's outcome says why). */
+void otelgen_stats_add(struct otelgen_stats *s, const struct otelgen_answer *a, uint64_t latency_ns);
+/* Counts the final outcome of one request; <why> is the failure of an OTELGEN_STATS_UNANSWERED one. */
+void otelgen_stats_settle(struct otelgen_stats *s, enum otelgen_stats_outcome outcome, const char *why);
 /* Counts one attempt made again after a retryable answer or failure. */
 void otelgen_stats_add_retry(struct otelgen_stats *s);
-/* Counts <n> requests that fail without being sent (again), because no connection was left. */
+/* Counts <n> requests that fail without being sent (again), because no connection was left: the same as
+ * <n> times otelgen_stats_settle(OTELGEN_STATS_UNANSWERED) and an attempt that got no answer. */
 void otelgen_stats_add_unsent(struct otelgen_stats *s, uint64_t n, const char *why);
 /* Counts a connection that failed without costing a request (another connection sent its share). Returns
  * true the first time <why> is seen. */
@@ -76,7 +76,7 @@ void otelgen_stats_publish(struct otelgen_stats *s, struct otelgen_stats_feed *f
  *   retries: 2
  *   acknowledged: 9 requests, 900 spans; failed: 1 request
  *   latency: p50 0.412 ms, p90 0.618 ms, p99 1.020 ms, max 1.377 ms
- *   failed: 3 requests: cannot connect to ...
+ *   failed: 3 requests: cannot connect to ...       (those that finally got no answer, by reason)
  *   connection errors: 1: ... */
 void otelgen_stats_print(const struct otelgen_stats *s, FILE *out);
 

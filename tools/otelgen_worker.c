@@ -49,7 +49,8 @@ struct otelgen_worker {
     struct otelgen_payload_ctx *payload_ctx;
     struct otelgen_worker_conn *conns;
     unsigned n_conns, live, reopening;
-    unsigned *waiting;                  /* slots that asked for work and got none */
+    unsigned *waiting;                  /* slots that asked for work and got none, each once */
+    unsigned *kicking;                  /* the list being served: those served may wait again meanwhile */
     unsigned n_waiting;
     uint64_t issued;                    /* new requests handed out, from 0 */
     uint64_t settled;                   /* of those, finally answered or failed */
@@ -75,7 +76,8 @@ static int64_t otelgen_worker_now(void)
     return (int64_t)ts.tv_sec * OTELGEN_WORKER_NS + ts.tv_nsec;
 }
 
-/* Arms <ev> to fire at <at_ns> (CLOCK_MONOTONIC); at once if that is past. */
+/* Arms <ev> to fire at <at_ns> (CLOCK_MONOTONIC); at once if that is past, or if libevent cannot keep the
+ * timer (out of memory): early is better than never, which would stall the run. */
 static void otelgen_worker_arm(struct event *ev, int64_t at_ns, int64_t now_ns)
 {
     int64_t d = at_ns > now_ns ? at_ns - now_ns : 0;
@@ -85,15 +87,22 @@ static void otelgen_worker_arm(struct event *ev, int64_t at_ns, int64_t now_ns)
         tv.tv_sec++;
         tv.tv_usec -= 1000000;
     }
-    event_add(ev, &tv);
+    if (event_add(ev, &tv) != 0)
+        event_active(ev, EV_TIMEOUT, 0);
 }
 
-/* Each distinct connection failure is said once on stderr, however many connections hit it. */
-static void otelgen_worker_note_error(struct otelgen_worker *w, const char *why, bool costs_requests)
+/* A failure is said on stderr as it happens, but not again while it repeats: however many connections or
+ * requests hit it. */
+static void otelgen_worker_say(struct otelgen_worker *w, const char *why)
 {
     if (strcmp(why, w->last_error) != 0)
         fprintf(stderr, "otelgen: %s\n", why);
     snprintf(w->last_error, sizeof w->last_error, "%s", why);
+}
+
+static void otelgen_worker_note_error(struct otelgen_worker *w, const char *why, bool costs_requests)
+{
+    otelgen_worker_say(w, why);
     if (costs_requests)
         return;
     if (w->conn_errors++ == 0)
@@ -126,10 +135,11 @@ static void otelgen_worker_check_done(struct otelgen_worker *w)
     unsent = w->issued - w->settled;
     if (!w->no_more_new && w->conf.requests != OTELGEN_WORKER_UNLIMITED)
         unsent += w->conf.requests - w->issued;
+    if (!w->closing)
+        otelgen_stats_stop(w->stats);               /* the run ends here, not at a last answer */
     if (unsent > 0) {
         /* Nothing left to send them: they fail for the reason the last connection failed. */
         otelgen_stats_add_unsent(w->stats, unsent, w->last_error[0] != '\0' ? w->last_error : "no connection left");
-        otelgen_stats_stop(w->stats);
     } else {
         for (uint64_t i = 0; i < w->conn_errors; i++)
             otelgen_stats_add_conn_error(w->stats, w->conn_error);
@@ -170,19 +180,20 @@ static void otelgen_worker_want_kick(struct otelgen_worker *w)
 static void otelgen_worker_on_kick(evutil_socket_t fd, short what, void *arg)
 {
     struct otelgen_worker *w = arg;
-    unsigned n = w->n_waiting;
+    unsigned *serve = w->waiting, n = w->n_waiting;
     (void)fd;
     (void)what;
 
-    /* Those still without work put themselves back at the end; serve only the ones waiting now. */
-    for (unsigned i = 0; i < n && !w->closing; i++) {
-        unsigned slot = w->waiting[i];
-        w->conns[slot].waiting = false;
-        if (w->conns[slot].live)
-            w->conf.client->kick(w->conns[slot].conn);
-    }
-    memmove(w->waiting, w->waiting + n, (w->n_waiting - n) * sizeof *w->waiting);
-    w->n_waiting -= n;
+    /* Serve the ones waiting now from a list of their own; those still without work wait again, in the
+     * other one. */
+    w->waiting = w->kicking;
+    w->kicking = serve;
+    w->n_waiting = 0;
+    for (unsigned i = 0; i < n; i++)
+        w->conns[serve[i]].waiting = false;
+    for (unsigned i = 0; i < n && !w->closing; i++)
+        if (w->conns[serve[i]].live)
+            w->conf.client->kick(w->conns[serve[i]].conn);
 }
 
 static void otelgen_worker_wait(struct otelgen_worker *w, unsigned slot)
@@ -264,12 +275,20 @@ static void otelgen_worker_on_deadline(evutil_socket_t fd, short what, void *arg
 
 /* ---- answers and retries ---- */
 
-static void otelgen_worker_settle(struct otelgen_worker *w, enum otelgen_stats_outcome outcome)
+static void otelgen_worker_settle(struct otelgen_worker *w, enum otelgen_stats_outcome outcome, const char *why)
 {
-    otelgen_stats_settle(w->stats, outcome);
+    otelgen_stats_settle(w->stats, outcome, why);
     w->settled++;
     if (w->conf.concurrency > 0 && w->issued - w->settled == w->conf.concurrency - 1)
         otelgen_worker_want_kick(w);                    /* the gate just opened */
+    otelgen_worker_maybe_finish(w);
+}
+
+/* <n> requests begun fail without being sent (again); otelgen_stats_add_unsent counts their outcome. */
+static void otelgen_worker_fail_unsent(struct otelgen_worker *w, uint64_t n, const char *why)
+{
+    otelgen_stats_add_unsent(w->stats, n, why);
+    w->settled += n;
     otelgen_worker_maybe_finish(w);
 }
 
@@ -283,10 +302,8 @@ static void otelgen_worker_on_retry_due(evutil_socket_t fd, short what, void *ar
 
     while (otelgen_queue_heap_pop_due(&w->retries, now, &req)) {
         req.due_ns = now;
-        if (otelgen_queue_push(&w->ready, &req) != 0) {
-            otelgen_stats_add_unsent(w->stats, 1, "out of memory");
-            otelgen_worker_settle(w, OTELGEN_STATS_UNANSWERED);
-        }
+        if (otelgen_queue_push(&w->ready, &req) != 0)
+            otelgen_worker_fail_unsent(w, 1, "out of memory");
     }
     if (w->retries.len > 0)
         otelgen_worker_arm(w->retry_timer, otelgen_queue_heap_first(&w->retries), now);
@@ -326,21 +343,22 @@ void otelgen_worker_answered(struct otelgen_worker *w, const struct otelgen_req 
     int64_t now = otelgen_worker_now();
     uint64_t latency = now > req->due_ns ? (uint64_t)(now - req->due_ns) : 0;
 
-    if (otelgen_stats_add(w->stats, a, latency))
-        fprintf(stderr, "otelgen: %s\n", a->message);
+    otelgen_stats_add(w->stats, a, latency);
     if (a->kind == OTELGEN_ANSWER_FAILED)
-        snprintf(w->last_error, sizeof w->last_error, "%s", a->message);
+        otelgen_worker_say(w, a->message);
     if (otelgen_worker_is_success(a))
-        otelgen_worker_settle(w, OTELGEN_STATS_ACKNOWLEDGED);
+        otelgen_worker_settle(w, OTELGEN_STATS_ACKNOWLEDGED, NULL);
     else if (!otelgen_worker_retry(w, req, a, now))
-        otelgen_worker_settle(w, a->kind == OTELGEN_ANSWER_FAILED ? OTELGEN_STATS_UNANSWERED : OTELGEN_STATS_REFUSED);
+        otelgen_worker_settle(w, a->kind == OTELGEN_ANSWER_FAILED ? OTELGEN_STATS_UNANSWERED : OTELGEN_STATS_REFUSED,
+                              a->message);
 }
 
 void otelgen_worker_give_back(struct otelgen_worker *w, const struct otelgen_req *req)
 {
     if (otelgen_queue_push(&w->ready, req) != 0) {
         /* Cannot keep it for later: it fails instead of vanishing. */
-        otelgen_worker_answered(w, req, &(struct otelgen_answer){ OTELGEN_ANSWER_FAILED, 0, "out of memory" });
+        static const struct otelgen_answer oom = { .kind = OTELGEN_ANSWER_FAILED, .message = "out of memory" };
+        otelgen_worker_answered(w, req, &oom);
         return;
     }
     otelgen_worker_want_kick(w);
@@ -458,11 +476,8 @@ static void otelgen_worker_on_stop(evutil_socket_t fd, short what, void *arg)
 
     event_del(w->stop);                 /* the pipe stays readable for the other workers */
     w->stopping = true;
-    while (otelgen_queue_heap_pop_due(&w->retries, INT64_MAX, &req) || otelgen_queue_pop(&w->ready, &req)) {
-        otelgen_stats_add_unsent(w->stats, 1, "interrupted before it could be sent again");
-        otelgen_stats_settle(w->stats, OTELGEN_STATS_UNANSWERED);
-        w->settled++;
-    }
+    while (otelgen_queue_heap_pop_due(&w->retries, INT64_MAX, &req) || otelgen_queue_pop(&w->ready, &req))
+        otelgen_worker_fail_unsent(w, 1, "interrupted before it could be sent again");
     event_del(w->retry_timer);
     otelgen_worker_no_more(w);
 }
@@ -523,7 +538,9 @@ int otelgen_worker_create(struct otelgen_worker **out, const struct otelgen_work
     w->base = otelgen_worker_base_new(conf->ns_per_request > 0);
     w->conns = calloc(w->n_conns != 0 ? w->n_conns : 1, sizeof *w->conns);
     w->waiting = calloc(w->n_conns != 0 ? w->n_conns : 1, sizeof *w->waiting);
-    if (w->base == NULL || w->conns == NULL || w->waiting == NULL || otelgen_worker_events(w) != 0 ||
+    w->kicking = calloc(w->n_conns != 0 ? w->n_conns : 1, sizeof *w->kicking);
+    if (w->base == NULL || w->conns == NULL || w->waiting == NULL || w->kicking == NULL ||
+        otelgen_worker_events(w) != 0 ||
         otelgen_payload_ctx_create(&w->payload_ctx, conf->payload, err, errlen) != 0)
         goto oom;
     *out = w;
@@ -548,10 +565,11 @@ void otelgen_worker_run(struct otelgen_worker *w)
     struct timeval second = { 1, 0 };
 
     otelgen_stats_start(w->stats);
+    /* Without these (out of memory) the run only loses its progress line, or its clean stop. */
     if (w->progress_timer != NULL)
-        event_add(w->progress_timer, &second);
+        (void)event_add(w->progress_timer, &second);
     if (w->stop != NULL)
-        event_add(w->stop, NULL);
+        (void)event_add(w->stop, NULL);
     if (w->deadline_ns > 0 && w->conf.ns_per_request == 0)
         otelgen_worker_arm(w->deadline_timer, w->deadline_ns, otelgen_worker_now());
     for (unsigned i = 0; i < w->n_conns; i++)
@@ -591,5 +609,6 @@ void otelgen_worker_destroy(struct otelgen_worker *w)
     otelgen_queue_heap_dispose(&w->retries);
     free(w->conns);
     free(w->waiting);
+    free(w->kicking);
     free(w);
 }

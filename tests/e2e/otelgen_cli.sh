@@ -41,6 +41,7 @@ all_true "send -h: usage on stdout, exit 0, nothing on stderr" \
     "$([ -z "$ERR" ] && echo 0 || echo "stderr: $ERR")"
 missing=
 for opt in --protocol --gzip --signal --file -n -c -H --header --spans-per-request --timeout --help \
+    --rate --concurrency --duration --threads --tenants --tenant-header --retry --retry-max-elapsed --json \
     grpc http/protobuf http/json traces metrics logs ENDPOINT 4317 4318; do
     printf '%s\n' "$OUT" | grep -qE -- "(^|[ ,(])$opt([ ,);:]|$)" || missing="$missing $opt"
 done
@@ -106,6 +107,56 @@ usage_error "send: a URL path with grpc" "gRPC has no use for the path '/v1/trac
     send http://h:4317/v1/traces
 usage_error "send: port out of range" "the port must be a number from 1 to 65535\$" "$SEND_USAGE" send h:65536
 usage_error "send: empty host" "^otelgen send: ENDPOINT ':4317': no host\$" "$SEND_USAGE" send :4317
+
+# ---- the load generator's options: bad values and combinations ----
+for bad in 0 -5 abc 1e3 0x10 1.2.3 . 20000000 '5/m' ''; do
+    usage_error "send: --rate '$bad' is refused" "^otelgen send: --rate '$bad': expects requests a second" \
+        "$SEND_USAGE" send --rate "$bad" -n 1 127.0.0.1:4317
+done
+usage_error "send: --concurrency 0 is refused" "^otelgen send: --concurrency '0': expects a whole number from 1 to" \
+    "$SEND_USAGE" send --concurrency 0 -n 1 127.0.0.1:4317
+usage_error "send: --threads above 256 is refused" "^otelgen send: --threads '257': expects a whole number from 1 to 256\$" \
+    "$SEND_USAGE" send --threads 257 127.0.0.1:4317
+usage_error "send: --duration without a unit" "^otelgen send: --duration '5': missing unit" "$SEND_USAGE" \
+    send --duration 5 127.0.0.1:4317
+usage_error "send: --duration 0 is refused" "^otelgen send: --duration '0': expects a duration from 1ms to 24h\$" \
+    "$SEND_USAGE" send --duration 0 127.0.0.1:4317
+usage_error "send: --retry-max-elapsed that is not a duration" "^otelgen send: --retry-max-elapsed 'soon': " \
+    "$SEND_USAGE" send --retry --retry-max-elapsed soon 127.0.0.1:4317
+usage_error "send: -n with --duration" "^otelgen send: -n and --duration both say when to stop: give one of them\$" \
+    "$SEND_USAGE" send -n 5 --duration 1s 127.0.0.1:4317
+usage_error "send: --rate with --concurrency" \
+    "^otelgen send: --rate \\(open loop\\) and --concurrency \\(closed loop\\) do not go together\$" \
+    "$SEND_USAGE" send --rate 10 --concurrency 2 --duration 1s 127.0.0.1:4317
+usage_error "send: --rate without -n or --duration" "^otelgen send: --rate needs -n N or --duration D" \
+    "$SEND_USAGE" send --rate 10 127.0.0.1:4317
+usage_error "send: --concurrency without -n or --duration" "^otelgen send: --concurrency needs -n N or --duration D" \
+    "$SEND_USAGE" send --concurrency 4 127.0.0.1:4317
+usage_error "send: fewer connections than threads" "^otelgen send: -c 2 is fewer connections than --threads 4\$" \
+    "$SEND_USAGE" send -c 2 --threads 4 127.0.0.1:4317
+usage_error "send: --concurrency below --threads" "^otelgen send: --concurrency 2 is below --threads 4" \
+    "$SEND_USAGE" send --concurrency 2 --threads 4 -n 10 127.0.0.1:4317
+usage_error "send: --concurrency below -c" "^otelgen send: --concurrency 2 is below -c 4: some connections would stay idle\$" \
+    "$SEND_USAGE" send --concurrency 2 -c 4 -n 10 127.0.0.1:4317
+usage_error "send: http --concurrency above -c" \
+    "^otelgen send: --concurrency 8 over http/protobuf needs as many connections .*; -c is 2\$" \
+    "$SEND_USAGE" send --protocol http/protobuf --concurrency 8 -c 2 -n 10 127.0.0.1:4318
+usage_error "send: --tenant-header without --tenants" "^otelgen send: --tenant-header needs --tenants\$" \
+    "$SEND_USAGE" send --tenant-header X-Scope-OrgID 127.0.0.1:4317
+for bad in '' ',' 'acme,' ',acme' 'acme,,globex'; do
+    usage_error "send: --tenants '$bad' is refused" "^otelgen send: --tenants '$bad': expects names separated by commas" \
+        "$SEND_USAGE" send --tenants "$bad" 127.0.0.1:4317
+done
+usage_error "send: --tenants with a control character" "a tenant may not contain control characters\$" \
+    "$SEND_USAGE" send --tenants "$(printf 'a\tb')" 127.0.0.1:4317
+usage_error "send: --tenant-header with a space" "^otelgen send: --tenant-header 'X Tenant': expects a header name" \
+    "$SEND_USAGE" send --tenants a --tenant-header 'X Tenant' 127.0.0.1:4317
+usage_error "send: --tenants and --header set the same header" \
+    "^otelgen send: --tenants and --header x-tenant-id both set the header x-tenant-id\$" \
+    "$SEND_USAGE" send --tenants a,b -H X-Tenant-Id=c 127.0.0.1:4317
+usage_error "send: --retry-max-elapsed without --retry" "^otelgen send: --retry-max-elapsed needs --retry\$" \
+    "$SEND_USAGE" send --retry-max-elapsed 5s 127.0.0.1:4317
+usage_error "send: --json takes no value" "doesn't allow an argument" "$SEND_USAGE" send --json=yes 127.0.0.1:4317
 
 # ---- payload files: exit 1, one line, nothing sent ----
 port=$(free_port)
