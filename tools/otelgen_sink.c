@@ -50,6 +50,7 @@ static void otelgen_sink_usage(FILE *out)
           "      --control ENDPOINT    the control endpoint: GET /stats, POST /reset, GET, PUT or\n"
           "                            DELETE /faults (default localhost:4319)\n"
           "      --tenant-header NAME  count per tenant, named by this request header\n"
+          "                            (default X-Tenant-Id, as otelgen send --tenants sets it)\n"
           "      --threads N           worker threads, each serving both protocols (default 1)\n"
           "      --max-ids N           item ids kept per signal and thread to find duplicates\n"
           "                            (default 16000000)\n"
@@ -371,6 +372,7 @@ int otelgen_sink_main(int argc, char **argv)
     struct otelgen_sink_opts o = {
         .endpoints = { [OTELGEN_SINK_GRPC] = "localhost:4317", [OTELGEN_SINK_HTTP] = "localhost:4318" },
         .control = "localhost:4319", .threads = 1, .max_ids = OTELGEN_SINK_DEFAULT_MAX_IDS,
+        .tenant_header = "x-tenant-id",     /* what otelgen send --tenants sets */
     };
     int rc;
 

@@ -128,7 +128,6 @@ usage_error "--tenant-header with a space" "^otelgen sink: --tenant-header 'X T'
 usage_error "--fault: unknown mode" "^otelgen sink: --fault 'slow': unknown fault mode 'slow'" --fault slow
 usage_error "--fault: ratio above 1" "^otelgen sink: --fault 'reject,ratio=1.5': ratio '1.5': expects a number from 0 to 1\$" \
     --fault reject,ratio=1.5
-usage_error "--fault: tenant= without --tenant-header" "tenant= needs --tenant-header" --fault close,tenant=a
 usage_error "--fault: delay= on another mode" "delay= is for mode delay, not reject\$" --fault reject,delay=1s
 usage_error "--fault: bad duration" "^otelgen sink: --fault 'delay,delay=5': delay '5': missing unit" \
     --fault delay,delay=5
