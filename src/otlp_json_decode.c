@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "otlp_json.h"
+#include "util/base64.h"
 
 /* Each message level adds at most two steps to the path: its key and an array index. */
 #define OTLP_JSON_DECODE_MAX_FRAMES (2 * OTLP_JSON_MAX_DEPTH + 4)
@@ -586,41 +587,14 @@ static int otlp_json_decode_id(struct otlp_json_decode *dec, const ProtobufCFiel
     return 0;
 }
 
-/* Returns the 6-bit value of a base64 digit of either alphabet (standard "+/" or URL-safe "-_", both of which
- * protobuf JSON parsers accept), or -1. */
-static int otlp_json_decode_base64_digit(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
-/* Decodes base64 <s> (<n> bytes, padding optional) into reserved room. Returns 0, or -1 on a bad digit. */
+/* Decodes base64 <s> (<n> bytes, padding stripped) into reserved room. Returns 0, or -1 on a bad digit. */
 static int otlp_json_decode_base64_put(struct otlp_json_buf *b, const char *s, size_t n)
 {
-    uint32_t acc = 0;
-    unsigned bits = 0;
+    long len = base64_decode(s, n, b->data + b->len);
 
-    for (size_t i = 0; i < n; i++) {
-        int d = otlp_json_decode_base64_digit((unsigned char)s[i]);
-
-        if (d < 0)
-            return -1;
-        acc = (acc << 6 | (uint32_t)d) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            b->data[b->len++] = (uint8_t)(acc >> bits);
-        }
-    }
+    if (len < 0)
+        return -1;
+    b->len += (size_t)len;
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "otelgen_retry.h"
+#include "util/base64.h"
 
 #define OTELGEN_RETRY_MAX_ADVICE_MS (24LL * 3600 * 1000)  /* a server asking for more is not taken at its word */
 #define OTELGEN_RETRY_DETAILS_MAX 2048                    /* decoded bytes of grpc-status-details-bin we read */
@@ -124,45 +125,16 @@ void otelgen_retry_parse_pushback(const uint8_t *v, size_t len, struct otelgen_a
 
 /* ---- grpc-status-details-bin ---- */
 
-static int otelgen_retry_b64_value(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 /* Base64, padded or not (gRPC accepts both). Returns the decoded length, or 0 when it is not base64 or
  * does not fit. */
 static size_t otelgen_retry_b64(const uint8_t *in, size_t len, uint8_t *out, size_t room)
 {
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    size_t n = 0;
-
     while (len > 0 && in[len - 1] == '=')
         len--;
-    for (size_t i = 0; i < len; i++) {
-        int v = otelgen_retry_b64_value(in[i]);
-        if (v < 0)
-            return 0;
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits < 8)
-            continue;
-        bits -= 8;
-        if (n == room)
-            return 0;
-        out[n++] = (uint8_t)(acc >> bits);
-    }
-    return n;
+    if (len * 3 / 4 > room)
+        return 0;
+    long n = base64_decode((const char *)in, len, out);
+    return n < 0 ? 0 : (size_t)n;
 }
 
 /* One protobuf field: its number, and its varint value or its bytes. Returns 0, or -1 at the end or on

@@ -16,36 +16,7 @@
 
 #include "../../src/util/inflate.c"   /* reaches the static helpers */
 
-static const char *test_bench_dir(void)
-{
-    const char *dir = getenv("OG_BENCH_DIR");
-
-    return dir != NULL && dir[0] != '\0' ? dir : "/work/shared/bench";
-}
-
-/* Returns the bytes of <dir>/<name> (caller frees) and their size in *len; fails the test when missing. */
-static uint8_t *test_read(const char *dir, const char *name, size_t *len)
-{
-    char path[4096];
-    uint8_t *buf;
-    FILE *f;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s (set OG_BENCH_DIR to the bench payload directory)", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
+#include "test_bench.h"
 
 /* Compresses <len> bytes as zlib (window_bits 15), raw deflate (-15) or gzip (31). Caller frees. */
 static uint8_t *test_deflate(const uint8_t *data, size_t len, int window_bits, size_t *out_len)
