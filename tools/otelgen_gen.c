@@ -210,6 +210,26 @@ void otelgen_gen_attrs_store(struct otelgen_gen *g, const struct otelgen_gen_att
     *kv = arr;
 }
 
+void otelgen_gen_attrs_store_item(struct otelgen_gen *g, const struct otelgen_gen_attrs *a, size_t *n,
+                                  Opentelemetry__Proto__Common__V1__KeyValue ***kv)
+{
+    size_t total = a->n + g->extra_attrs;
+    Opentelemetry__Proto__Common__V1__KeyValue **arr = otelgen_gen_alloc(g, total * sizeof *arr);
+    struct otelgen_gen_attrs extra = { .n = 0 };
+
+    if (arr == NULL)
+        return;
+    memcpy(arr, a->kv, a->n * sizeof *arr);
+    for (unsigned i = 0; i < g->extra_attrs; i++) {
+        extra.n = 0;
+        otelgen_gen_attr_str(g, &extra, otelgen_gen_strf(g, "app.extra.%u", i),
+                             otelgen_gen_strf(g, "value-%u-%u", i, (unsigned)otelgen_gen_rand(g, 1000)));
+        arr[a->n + i] = extra.kv[0];
+    }
+    *n = total;
+    *kv = arr;
+}
+
 Opentelemetry__Proto__Resource__V1__Resource *otelgen_gen_resource(struct otelgen_gen *g, unsigned svc)
 {
     const struct otelgen_gen_service *s = &otelgen_gen_services[svc];
@@ -274,8 +294,8 @@ static void otelgen_gen_ids_create(struct otelgen_gen *g, size_t items, size_t t
         g->ids.trace[i][15] = (uint8_t)(i + 1);
 }
 
-int otelgen_gen_create(struct otelgen_gen **out, enum otelgen_signal signal, size_t items, char *err,
-                       size_t errlen)
+int otelgen_gen_create(struct otelgen_gen **out, enum otelgen_signal signal, size_t items, unsigned extra_attrs,
+                       char *err, size_t errlen)
 {
     struct otelgen_gen *g = calloc(1, sizeof *g);
     struct timespec now;
@@ -293,6 +313,7 @@ int otelgen_gen_create(struct otelgen_gen **out, enum otelgen_signal signal, siz
     clock_gettime(CLOCK_REALTIME, &now);
     g->now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
     g->rng = 0x9E3779B97F4A7C15ULL;
+    g->extra_attrs = extra_attrs > OTELGEN_GEN_MAX_EXTRA_ATTRS ? OTELGEN_GEN_MAX_EXTRA_ATTRS : extra_attrs;
     otelgen_gen_ids_create(g, items, (items + 9) / 10);
     if (!g->failed && signal == OTELGEN_SIGNAL_TRACES)
         otelgen_gen_traces_build(g, items);

@@ -20,7 +20,12 @@ struct otelgen_gen;
 /* Builds a request of <items> spans, data points or log records (1..OTELGEN_GEN_MAX_ITEMS), with timestamps
  * around the current time. The same <signal> and <items> give the same request but for the timestamps.
  * Returns 0, or -1 with <err> set (out of memory). */
-int otelgen_gen_create(struct otelgen_gen **out, enum otelgen_signal signal, size_t items, char *err,
+#define OTELGEN_GEN_MAX_EXTRA_ATTRS 64
+
+/* <extra_attrs> more attributes (app.extra.N) on each span, data point or log record, to make items heavier
+ * than the realistic default. */
+int otelgen_gen_create(struct otelgen_gen **out, enum otelgen_signal signal, size_t items, unsigned extra_attrs,
+                       char *err,
                        size_t errlen);
 void otelgen_gen_destroy(struct otelgen_gen *g);
 

@@ -25,6 +25,7 @@ struct otelgen_gen {
     uint64_t rng;
     uint64_t now_ns;                    /* wall clock when generation began */
     bool failed;                        /* an allocation failed: the message is incomplete */
+    unsigned extra_attrs;               /* --attributes: more attributes on each item */
 };
 
 struct otelgen_gen_service {
@@ -40,6 +41,10 @@ struct otelgen_gen_attrs {
 };
 
 extern const struct otelgen_gen_service otelgen_gen_services[OTELGEN_GEN_SERVICES];
+
+/* As otelgen_gen_attrs_store(), for an item (span, data point, log record): adds the --attributes extras. */
+void otelgen_gen_attrs_store_item(struct otelgen_gen *g, const struct otelgen_gen_attrs *a, size_t *n,
+                                  Opentelemetry__Proto__Common__V1__KeyValue ***kv);
 
 /* Zeroed memory from the arena; NULL (and g->failed set) when out of memory. Callers check before use. */
 void *otelgen_gen_alloc(struct otelgen_gen *g, size_t size);

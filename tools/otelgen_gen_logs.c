@@ -93,7 +93,7 @@ static Opentelemetry__Proto__Logs__V1__LogRecord *otelgen_gen_logs_record(struct
         otelgen_gen_attr_str(g, &a, "exception.type", "java.util.concurrent.TimeoutException");
         otelgen_gen_attr_str(g, &a, "exception.message", "timeout after 5000 ms");
     }
-    otelgen_gen_attrs_store(g, &a, &r->n_attributes, &r->attributes);
+    otelgen_gen_attrs_store_item(g, &a, &r->n_attributes, &r->attributes);
     l->record++;
     return r;
 }

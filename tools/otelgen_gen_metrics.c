@@ -126,7 +126,7 @@ static Opentelemetry__Proto__Metrics__V1__HistogramDataPoint *otelgen_gen_metric
     p->time_unix_nano = g->now_ns;
     p->exemplars = otelgen_gen_metrics_exemplar(m, 0.042 + otelgen_gen_rand(g, 100) / 1000.0);
     p->n_exemplars = p->exemplars != NULL;
-    otelgen_gen_attrs_store(g, a, &p->n_attributes, &p->attributes);
+    otelgen_gen_attrs_store_item(g, a, &p->n_attributes, &p->attributes);
     m->point++;
     return p;
 }
@@ -156,7 +156,7 @@ static Opentelemetry__Proto__Metrics__V1__NumberDataPoint *otelgen_gen_metrics_n
     }
     p->exemplars = otelgen_gen_metrics_exemplar(m, v);
     p->n_exemplars = p->exemplars != NULL;
-    otelgen_gen_attrs_store(g, a, &p->n_attributes, &p->attributes);
+    otelgen_gen_attrs_store_item(g, a, &p->n_attributes, &p->attributes);
     m->point++;
     return p;
 }

@@ -87,7 +87,7 @@ static int otelgen_gen_traces_span(struct otelgen_gen_traces *t, int parent, uns
     s->kind = kind;
     otelgen_gen_traces_times(t, parent, s);
     otelgen_gen_traces_common_attrs(g, a);
-    otelgen_gen_attrs_store(g, a, &s->n_attributes, &s->attributes);
+    otelgen_gen_attrs_store_item(g, a, &s->n_attributes, &s->attributes);
     t->spans[i] = s;
     t->meta[i] = (struct otelgen_gen_traces_meta){ svc, scope };
     t->n++;

@@ -211,7 +211,7 @@ static int otelgen_payload_generate(struct otelgen_payload *p, const struct otel
     struct otelgen_encoded e;
     int rc;
 
-    if (otelgen_gen_create(&g, conf->signal, conf->items, err, errlen) != 0)
+    if (otelgen_gen_create(&g, conf->signal, conf->items, conf->attributes, err, errlen) != 0)
         return -1;
     if (conf->json)
         rc = otelgen_encode_json(otelgen_gen_message(g), otelgen_gen_ids(g), &e, err, errlen);

@@ -17,6 +17,7 @@ struct otelgen_payload_conf {
     const char *file;                   /* NULL: generate */
     enum otelgen_file_kind file_kind;
     size_t items;                       /* to generate: spans, data points or log records per request */
+    unsigned attributes;                /* to generate: extra attributes on each item */
     bool json;                          /* generate OTLP/JSON instead of protobuf */
     bool gzip;                          /* bodies are gzip'd */
     bool grpc_framing;                  /* bodies start with the 5-byte gRPC message prefix */

@@ -53,8 +53,8 @@ struct otelgen_send_opts {
     enum otelgen_signal signal;
     const char *file;
     enum otelgen_file_kind file_kind;
-    long long requests, conns, items, threads, concurrency;
-    bool items_given, requests_given, conns_given;
+    long long requests, conns, items, threads, concurrency, attributes;
+    bool items_given, requests_given, conns_given, attributes_given;
     double rate;                        /* 0: not given */
     int64_t duration_ms;                /* 0: not given */
     int64_t timeout_ms;
@@ -75,7 +75,7 @@ struct otelgen_send_opts {
 static void otelgen_send_usage(FILE *out)
 {
     fputs("usage: otelgen send [--protocol P] [--gzip] [--signal S] [--file PAYLOAD] [-n N] [-c CONNS]\n"
-          "                    [--header K=V]... [--spans-per-request K] [--timeout D]\n"
+          "                    [--header K=V]... [--spans-per-request K] [--attributes A] [--timeout D]\n"
           "                    [--rate R | --concurrency C] [--duration D] [--threads T]\n"
           "                    [--tenants A,B,... [--tenant-header NAME]]\n"
           "                    [--retry [--retry-max-elapsed D]] [--json] ENDPOINT\n"
@@ -91,6 +91,7 @@ static void otelgen_send_usage(FILE *out)
           "  -H, --header K=V           add a header to every request; repeatable\n"
           "      --spans-per-request K  spans, data points or log records per generated request\n"
           "                             (default 100)\n"
+          "      --attributes A         extra attributes on each generated item (default 0, at most 64)\n"
           "      --timeout D            connect timeout and longest wait for an answer (default 10s)\n"
           "      --rate R               open loop: R requests a second, each sent at its due time\n"
           "                             whatever the answers; latency counts from that time\n"
@@ -230,6 +231,7 @@ enum {
     OTELGEN_SEND_OPT_SIGNAL,
     OTELGEN_SEND_OPT_FILE,
     OTELGEN_SEND_OPT_ITEMS,
+    OTELGEN_SEND_OPT_ATTRIBUTES,
     OTELGEN_SEND_OPT_TIMEOUT,
     OTELGEN_SEND_OPT_RATE,
     OTELGEN_SEND_OPT_CONCURRENCY,
@@ -279,6 +281,11 @@ static int otelgen_send_parse_option(int c, char *arg, struct otelgen_send_opts 
     case OTELGEN_SEND_OPT_ITEMS:
         o->items_given = true;
         return otelgen_send_parse_count("--spans-per-request", arg, OTELGEN_GEN_MAX_ITEMS, &o->items);
+    case OTELGEN_SEND_OPT_ATTRIBUTES:
+        o->attributes_given = true;
+        if (strcmp(arg, "0") == 0)
+            return 0;
+        return otelgen_send_parse_count("--attributes", arg, OTELGEN_GEN_MAX_EXTRA_ATTRS, &o->attributes);
     case OTELGEN_SEND_OPT_TIMEOUT: return otelgen_send_parse_timeout(arg, o);
     case 'n':
         o->requests_given = true;
@@ -301,6 +308,7 @@ static int otelgen_send_parse_args(int argc, char **argv, struct otelgen_send_op
         { "signal", required_argument, NULL, OTELGEN_SEND_OPT_SIGNAL },
         { "file", required_argument, NULL, OTELGEN_SEND_OPT_FILE },
         { "spans-per-request", required_argument, NULL, OTELGEN_SEND_OPT_ITEMS },
+        { "attributes", required_argument, NULL, OTELGEN_SEND_OPT_ATTRIBUTES },
         { "timeout", required_argument, NULL, OTELGEN_SEND_OPT_TIMEOUT },
         { "rate", required_argument, NULL, OTELGEN_SEND_OPT_RATE },
         { "concurrency", required_argument, NULL, OTELGEN_SEND_OPT_CONCURRENCY },
@@ -338,6 +346,8 @@ static int otelgen_send_check_payload(struct otelgen_send_opts *o)
         return 0;
     if (o->items_given)
         return otelgen_send_usage_error("--spans-per-request is for generated requests, not with --file");
+    if (o->attributes_given)
+        return otelgen_send_usage_error("--attributes is for generated requests, not with --file");
     if (otelgen_file_kind_of(o->file, &o->file_kind) != 0)
         return otelgen_send_usage_error("--file '%s': unknown kind of file (use .pb, .pb.gz, .grpc, .json or "
                                         ".json.gz)", o->file);
@@ -493,7 +503,7 @@ static void otelgen_send_plan_of(const struct otelgen_send_opts *o, struct otelg
         .endpoint = ep,
         .payload = {
             .signal = o->signal, .file = o->file, .file_kind = o->file_kind, .items = (size_t)o->items,
-            .json = o->protocol == OTELGEN_SEND_HTTP_JSON, .gzip = o->gzip, .grpc_framing = grpc,
+            .attributes = (unsigned)o->attributes, .json = o->protocol == OTELGEN_SEND_HTTP_JSON, .gzip = o->gzip, .grpc_framing = grpc,
         },
         .requests = o->duration_ms > 0 ? OTELGEN_WORKER_UNLIMITED : (uint64_t)o->requests,
         .threads = (unsigned)o->threads,

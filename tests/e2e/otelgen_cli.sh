@@ -40,7 +40,7 @@ all_true "send -h: usage on stdout, exit 0, nothing on stderr" \
     "$([ "$(printf '%s\n' "$OUT" | head -n 1)" = "$SEND_USAGE" ] && echo 0 || echo "stdout: $OUT")" \
     "$([ -z "$ERR" ] && echo 0 || echo "stderr: $ERR")"
 missing=
-for opt in --protocol --gzip --signal --file -n -c -H --header --spans-per-request --timeout --help \
+for opt in --protocol --gzip --signal --file -n -c -H --header --spans-per-request --attributes --timeout --help \
     --rate --concurrency --duration --threads --tenants --tenant-header --retry --retry-max-elapsed --json \
     grpc http/protobuf http/json traces metrics logs ENDPOINT 4317 4318; do
     printf '%s\n' "$OUT" | grep -qE -- "(^|[ ,(])$opt([ ,);:]|$)" || missing="$missing $opt"
@@ -84,6 +84,10 @@ usage_error "send: -c 0 is refused" "^otelgen send: -c '0': expects a whole numb
 usage_error "send: -c above 10000 is refused" "^otelgen send: -c '10001'" "$SEND_USAGE" send -c 10001 127.0.0.1:4317
 usage_error "send: --spans-per-request 0 is refused" "^otelgen send: --spans-per-request '0': expects" \
     "$SEND_USAGE" send --spans-per-request 0 127.0.0.1:4317
+usage_error "send: --attributes 65 is refused" "^otelgen send: --attributes '65': expects" \
+    "$SEND_USAGE" send --attributes 65 127.0.0.1:4317
+usage_error "send: --attributes with --file is refused" "^otelgen send: --attributes is for generated requests" \
+    "$SEND_USAGE" send --attributes 2 --file "$OG_TMP/x.pb" 127.0.0.1:4317
 usage_error "send: --header without '='" "^otelgen send: --header 'X-Tenant': expects NAME=VALUE\$" \
     "$SEND_USAGE" send --header X-Tenant 127.0.0.1:4317
 usage_error "send: --header with a space in the name" "the name may not contain spaces" "$SEND_USAGE" \

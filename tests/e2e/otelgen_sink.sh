@@ -178,6 +178,13 @@ if start_sink --tenant-header X-Tenant; then
     send grpc -n 2
     stats
     is "$(jget "$STATS" traces.unique):$(jget "$STATS" traces.duplicates)" "200:0" "after a reset, ids are new again"
+    for sig in traces metrics logs; do
+        send http/protobuf --signal "$sig" --attributes 16 -n 3
+    done
+    send http/json --attributes 16 -n 1
+    stats
+    is "$(jget "$STATS" traces.unique):$(jget "$STATS" metrics.unique):$(jget "$STATS" logs.unique)" "600:300:300" \
+        "--attributes 16: heavier items, every one counted once"
     stop_sink
 else
     fail "a sink starts"
