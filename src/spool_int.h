@@ -1,0 +1,103 @@
+/* spool_int.h: what spool.c, spool_writer.c and spool_reader.c share; not for other modules. */
+#ifndef OG_SPOOL_INT_H
+#define OG_SPOOL_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "spool.h"
+
+#define SPOOL_NAME_MAX 200
+
+enum spool_op_kind {
+    SPOOL_OP_PUT,       /* store a batch; has a completion */
+    SPOOL_OP_ACK,       /* delete <seq>: the upstream acknowledged it */
+    SPOOL_OP_EXPIRE,    /* delete <seq> if still there, counted as dropped_age */
+    SPOOL_OP_BUMP,      /* attempts += 1 on <seq> */
+};
+
+/* One message to the writer; a put carries its bytes inline (one allocation) and is freed by the
+ * completion on the worker's reactor. */
+struct spool_op {
+    struct spool_op *next;
+    enum spool_op_kind kind;
+    struct spool_queue *q;
+    uint64_t seq;                   /* ack/expire/bump: the target; put: set by the writer */
+    int status;                     /* put: what done() receives */
+    bool skip;                      /* put: refused before the transaction (not applied) */
+    enum og_signal signal;
+    uint64_t items;
+    int64_t enq_ms;
+    struct reactor *r;
+    spool_done_fn done;
+    void *arg;
+    size_t len;
+    uint8_t data[];
+};
+
+struct spool_queue {
+    struct spool *sp;
+    char name[SPOOL_NAME_MAX + 1];
+    MDB_dbi dbi;
+    _Atomic uint64_t max_bytes;
+    _Atomic int when_full;          /* enum spool_when_full */
+    _Atomic int64_t max_age_ms;     /* 0: none */
+    /* writer thread only (and spool_open before it starts): committed state, then the open transaction's */
+    uint64_t next_seq, items, bytes, disk;
+    uint64_t t_next_seq, t_items, t_bytes, t_disk, t_dropped_full, t_dropped_age;
+    _Atomic uint64_t queued_items, queued_bytes, dropped_full, dropped_age, refused, failed;
+};
+
+struct spool {
+    MDB_env *env;
+    MDB_dbi meta;
+    unsigned psize;
+    char *directory;
+    uint64_t max_size, max_pending;
+    enum spool_sync sync;
+    int64_t sync_interval_ms;
+    _Atomic uint64_t mapsize;
+
+    pthread_t writer;
+    bool writer_running;
+    pthread_mutex_t lock;           /* guards the input list, pending and stopping */
+    pthread_cond_t cond;            /* CLOCK_MONOTONIC */
+    struct spool_op *head, *tail;
+    uint64_t pending;
+    bool stopping;
+
+    pthread_mutex_t gate;           /* map resize vs open read transactions */
+    pthread_cond_t gate_cond;
+    unsigned readers;
+    bool growing;
+
+    pthread_mutex_t qlock;          /* guards queues[] and nqueues */
+    struct spool_queue *queues[SPOOL_MAX_QUEUES];
+    unsigned nqueues;
+
+    /* writer thread only */
+    uint64_t disk, t_disk;          /* estimated bytes of map all queues use, committed / in the transaction */
+    bool dirty;                     /* sync: interval: committed since the last mdb_env_sync */
+    bool freed, t_freed;            /* the last commit (the open transaction) deleted batches */
+    int64_t next_sync_ms, next_sweep_ms;
+    struct spool_op *unposted;      /* completions reactor_post could not take yet */
+};
+
+int64_t spool_now_ms(int clock);
+void spool_key_encode(uint8_t out[8], uint64_t seq);
+uint64_t spool_key_decode(const MDB_val *key);
+void spool_header_encode(uint8_t *p, enum og_signal signal, uint64_t items, int64_t enq_ms, uint32_t attempts);
+int spool_header_decode(const MDB_val *val, uint64_t seq, struct spool_item *it);
+uint64_t spool_disk_estimate(const struct spool *sp, size_t len);
+void spool_gate_enter(struct spool *sp);
+void spool_gate_leave(struct spool *sp);
+int spool_op_submit_seq(struct spool_queue *q, enum spool_op_kind kind, uint64_t seq);
+
+int spool_writer_start(struct spool *sp, char *err, size_t errlen);
+void spool_writer_stop(struct spool *sp);
+
+#endif
