@@ -1,6 +1,7 @@
-/* ext_spool.c: the spool extension's directory. Start-up creates it and takes
- * an exclusive lock on it, so a second otelgate pointed at the same directory
- * is refused instead of interleaving writes with the first. */
+/* ext_spool.c: the spool extension: creates the directory, takes an exclusive
+ * lock on it (a second otelgate pointed at the same directory is refused,
+ * instead of sharing one LMDB writer role with it), and opens the LMDB spool
+ * (spool.c) that exporters with sending_queue.storage keep their batches in. */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -16,16 +17,28 @@
 
 #include "component.h"
 #include "log.h"
+#include "spool.h"
 
 #define SPOOL_LOCK_NAME "otelgate.lock"
 
 struct ext_spool_conf {
     char *directory;
+    uint64_t max_size;
+    int sync;
+    int64_t sync_interval_ms;
 };
+
+static const char *const ext_spool_syncs[] = { "always", "interval", NULL };
 
 static const struct og_config_key ext_spool_keys[] = {
     { "directory", KEY_STRING, "/var/lib/otelgate", offsetof(struct ext_spool_conf, directory),
       .doc = "directory holding the spool; created at start if missing" },
+    { "max_size", KEY_SIZE, "1GiB", offsetof(struct ext_spool_conf, max_size), 1 << 20, INT64_MAX,
+      .doc = "largest the LMDB map grows to; batches past 3/4 of it are refused" },
+    { "sync", KEY_ENUM, "always", offsetof(struct ext_spool_conf, sync), .values = ext_spool_syncs,
+      .doc = "always: every commit is flushed before clients are answered; interval: every sync_interval" },
+    { "sync_interval", KEY_DURATION, "1s", offsetof(struct ext_spool_conf, sync_interval_ms), 10, 3600000,
+      .doc = "with sync: interval, how often commits are flushed to the disk" },
     { NULL },
 };
 
@@ -45,6 +58,7 @@ static int ext_spool_check(const void *conf, const char *id, const struct cfg_no
 
 struct ext_spool_state {
     int lock_fd;
+    struct spool *spool;
 };
 
 /* mkdir -p: creates each missing component of <path> with mode 0750. */
@@ -116,7 +130,14 @@ static int ext_spool_start(struct component *c, struct gateway *gw, char *err, s
     c->state = s;
     if (ext_spool_mkdirs(conf->directory, err, errlen) != 0 || ext_spool_lock(s, conf->directory, err, errlen) != 0)
         return -1;
-    log_info(c->id, "ready directory=%s", conf->directory);
+    struct spool_conf sc = {
+        .directory = conf->directory, .max_size = conf->max_size,
+        .sync = conf->sync == 0 ? SPOOL_SYNC_ALWAYS : SPOOL_SYNC_INTERVAL, .sync_interval_ms = conf->sync_interval_ms,
+    };
+    if (spool_open(&s->spool, &sc, err, errlen) != 0)
+        return -1;
+    log_info(c->id, "ready directory=%s max_size=%llu sync=%s", conf->directory,
+             (unsigned long long)conf->max_size, ext_spool_syncs[conf->sync]);
     return 0;
 }
 
@@ -126,6 +147,7 @@ static void ext_spool_stop(struct component *c)
 
     if (s == NULL)
         return;
+    spool_close(s->spool);     /* before the lock goes: no other otelgate may open it meanwhile */
     if (s->lock_fd != -1)
         close(s->lock_fd);
     free(s);

@@ -34,6 +34,7 @@ for section in receivers processors exporters extensions; do
         case "$section/$t" in
         receivers/otlp) printf '    protocols:\n      grpc:\n      http:\n' >>"$cfg" ;;
         exporters/file) printf '    path: %s/out\n    rotation:\n' "$OG_TMP" >>"$cfg" ;;
+        exporters/otlp) printf '    endpoint: 127.0.0.1:4317\n' >>"$cfg" ;;
         esac
         [ "$section" = extensions ] && extensions="$extensions${extensions:+, }$t"
     done
