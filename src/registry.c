@@ -8,6 +8,7 @@
 
 extern const struct og_component_type exp_debug_type;
 extern const struct og_component_type exp_file_type;
+extern const struct og_component_type exp_otlp_type;
 extern const struct og_component_type ext_health_check_type;
 extern const struct og_component_type ext_spool_type;
 extern const struct og_component_type recv_otlp_type;
@@ -16,6 +17,7 @@ const struct og_component_type *const registry_types[] = {
     &recv_otlp_type,
     &exp_debug_type,
     &exp_file_type,
+    &exp_otlp_type,
     &ext_health_check_type,
     &ext_spool_type,
     NULL,

@@ -1,0 +1,630 @@
+/* exp_otlp_conn.c: the otlp exporter's HTTP/2 client connection (h2c, prior
+ * knowledge) through nghttp2 over a libevent bufferevent. Many Export calls
+ * ride one connection as concurrent streams. nghttp2 callbacks only record:
+ * answers are handed to the exporter after nghttp2 returns, and the single
+ * teardown (exp_otlp_conn_end) runs outside them, so no callback ever sees a
+ * freed session. Responses are fed chunk by chunk without a pullup. */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <nghttp2/nghttp2.h>
+
+#include "exp_otlp_conn.h"
+#include "util/base64.h"
+
+#define EXP_OTLP_CONN_OUT_HIGH (256 * 1024)     /* stop framing while this much waits for the socket */
+#define EXP_OTLP_CONN_RESP_MAX 512              /* response body bytes kept: enough for partial success */
+#define EXP_OTLP_CONN_FIXED_HEADERS 9
+#define EXP_OTLP_DETAILS_MAX 1024
+
+struct exp_otlp_stream {
+    struct exp_otlp_stream *next;       /* active list, then done list */
+    struct exp_otlp_conn *conn;
+    struct exp_otlp_batch *batch;
+    int32_t id;
+    int64_t start_ms;
+    size_t sent;                        /* body bytes framed */
+    uint32_t error_code;                /* RST_STREAM code, when closed by one */
+    bool expired;                       /* we cancelled it at the deadline */
+    struct exp_otlp_answer answer;
+    size_t resp_len;
+    uint8_t resp[EXP_OTLP_CONN_RESP_MAX];
+};
+
+struct exp_otlp_conn {
+    struct exp_otlp_conn_env env;
+    struct bufferevent *bev;
+    nghttp2_session *h2;
+    nghttp2_nv *nv;
+    size_t n_nv;
+    size_t tenant_nv;                   /* a configured x-tenant-id header's index, or n_nv */
+    char authority[300];
+    struct exp_otlp_stream *active, *done;
+    unsigned inflight;
+    bool connected, goaway, ending;
+    char h2_error[160];
+};
+
+static const char *const exp_otlp_paths[] = {
+    "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+    "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+};
+
+/* ---- small protobuf reader, for RetryInfo and partial success ---- */
+
+struct exp_otlp_pb {
+    uint32_t number, wire;
+    uint64_t value;                     /* varint */
+    const uint8_t *bytes;               /* length-delimited: NULL otherwise */
+    size_t len;
+};
+
+static int exp_otlp_pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t byte = *(*p)++;
+        *v |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80))
+            return 0;
+    }
+    return -1;
+}
+
+/* Reads the next field of [*p, end). Returns 0, or -1 at the end or on
+ * malformed input (the caller stops either way). */
+static int exp_otlp_pb_next(const uint8_t **p, const uint8_t *end, struct exp_otlp_pb *f)
+{
+    uint64_t key, n;
+
+    if (*p >= end || exp_otlp_pb_varint(p, end, &key) != 0)
+        return -1;
+    *f = (struct exp_otlp_pb){ .number = (uint32_t)(key >> 3), .wire = (uint32_t)(key & 7) };
+    switch (f->wire) {
+    case 0: return exp_otlp_pb_varint(p, end, &f->value);
+    case 1: n = 8; break;
+    case 5: n = 4; break;
+    case 2:
+        if (exp_otlp_pb_varint(p, end, &n) != 0 || n > (uint64_t)(end - *p))
+            return -1;
+        f->bytes = *p;
+        f->len = (size_t)n;
+        break;
+    default: return -1;
+    }
+    if (n > (uint64_t)(end - *p))
+        return -1;
+    *p += n;
+    return 0;
+}
+
+/* google.protobuf.Any holding a google.rpc.RetryInfo { Duration retry_delay = 1; }: its delay in ms, or -1. */
+static int64_t exp_otlp_retry_info(const uint8_t *p, const uint8_t *end)
+{
+    static const char type[] = "google.rpc.RetryInfo";
+    struct exp_otlp_pb f, g, h;
+    bool is_retry = false;
+    const uint8_t *value = NULL, *vend = NULL;
+    int64_t ms = 0;
+
+    while (exp_otlp_pb_next(&p, end, &f) == 0) {
+        if (f.number == 1 && f.bytes != NULL && f.len >= sizeof type - 1 &&
+            memcmp(f.bytes + f.len - (sizeof type - 1), type, sizeof type - 1) == 0)
+            is_retry = true;
+        else if (f.number == 2 && f.bytes != NULL)
+            value = f.bytes, vend = f.bytes + f.len;
+    }
+    if (!is_retry)
+        return -1;
+    while (value != NULL && exp_otlp_pb_next(&value, vend, &g) == 0) {
+        if (g.number != 1 || g.bytes == NULL)
+            continue;
+        for (const uint8_t *d = g.bytes; exp_otlp_pb_next(&d, g.bytes + g.len, &h) == 0;) {
+            if (h.number == 1 && h.wire == 0 && h.value < 86400)
+                ms += (int64_t)h.value * 1000;
+            else if (h.number == 2 && h.wire == 0 && h.value < 1000000000)
+                ms += (int64_t)h.value / 1000000;
+        }
+    }
+    return ms;
+}
+
+/* grpc-status-details-bin: base64 (padding optional) of a google.rpc.Status
+ * { int32 code = 1; string message = 2; repeated Any details = 3; }. */
+static void exp_otlp_parse_details(const uint8_t *v, size_t len, struct exp_otlp_answer *a)
+{
+    uint8_t buf[EXP_OTLP_DETAILS_MAX];
+    const uint8_t *p = buf;
+    struct exp_otlp_pb f;
+
+    while (len > 0 && v[len - 1] == '=')
+        len--;
+    if (len / 4 * 3 + 3 > sizeof buf)
+        return;
+    long n = base64_decode((const char *)v, len, buf);
+    if (n < 0)
+        return;
+    while (exp_otlp_pb_next(&p, buf + n, &f) == 0) {
+        if (f.number != 3 || f.bytes == NULL)
+            continue;
+        int64_t ms = exp_otlp_retry_info(f.bytes, f.bytes + f.len);
+        if (ms >= 0) {
+            a->retry_info = true;
+            if (ms > 0)
+                a->retry_after_ms = ms;
+            return;
+        }
+    }
+}
+
+/* Export*ServiceResponse { Export*PartialSuccess partial_success = 1 { int64 rejected_* = 1; string
+ * error_message = 2; } }, after the 5-byte gRPC prefix (uncompressed: we never offer grpc-accept-encoding). */
+static void exp_otlp_parse_partial(const struct exp_otlp_stream *s, struct exp_otlp_answer *a)
+{
+    const uint8_t *p = s->resp + 5, *end = s->resp + s->resp_len;
+    struct exp_otlp_pb f, g;
+
+    if (s->resp_len < 5 || s->resp[0] != 0)
+        return;
+    while (exp_otlp_pb_next(&p, end, &f) == 0) {
+        if (f.number != 1 || f.bytes == NULL)
+            continue;
+        for (const uint8_t *q = f.bytes; exp_otlp_pb_next(&q, f.bytes + f.len, &g) == 0;) {
+            if (g.number == 1 && g.wire == 0)
+                a->rejected = (int64_t)g.value;
+            else if (g.number == 2 && g.bytes != NULL && a->message[0] == '\0')
+                snprintf(a->message, sizeof a->message, "%.*s", (int)g.len, (const char *)g.bytes);
+        }
+    }
+}
+
+/* ---- nghttp2 callbacks: record, never tear down ---- */
+
+static ssize_t exp_otlp_conn_on_send(nghttp2_session *h2, const uint8_t *data, size_t length, int flags, void *arg)
+{
+    struct exp_otlp_conn *c = arg;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    (void)h2;
+    (void)flags;
+
+    if (evbuffer_get_length(out) >= EXP_OTLP_CONN_OUT_HIGH)
+        return NGHTTP2_ERR_WOULDBLOCK;  /* on_write resumes once the socket took some */
+    if (evbuffer_add(out, data, length) != 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return (ssize_t)length;
+}
+
+static ssize_t exp_otlp_conn_on_read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
+                                          uint32_t *flags, nghttp2_data_source *source, void *arg)
+{
+    struct exp_otlp_stream *s = source->ptr;
+    size_t n = s->batch->len - s->sent;
+    (void)h2;
+    (void)id;
+    (void)arg;
+
+    if (n > length)
+        n = length;
+    memcpy(buf, s->batch->data + s->sent, n);
+    s->sent += n;
+    if (s->sent == s->batch->len)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+static int exp_otlp_conn_parse_int(const uint8_t *v, size_t len, int64_t max)
+{
+    int64_t n = 0;
+
+    if (len == 0 || len > 9)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -1;
+        n = n * 10 + (v[i] - '0');
+    }
+    return n > max ? -1 : (int)n;
+}
+
+static int exp_otlp_conn_on_header(nghttp2_session *h2, const nghttp2_frame *frame, const uint8_t *name,
+                                   size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *arg)
+{
+    struct exp_otlp_stream *s = nghttp2_session_get_stream_user_data(h2, frame->hd.stream_id);
+    struct exp_otlp_answer *a;
+    (void)flags;
+    (void)arg;
+
+    if (s == NULL || frame->hd.type != NGHTTP2_HEADERS)
+        return 0;
+    a = &s->answer;
+    if (namelen == 7 && memcmp(name, ":status", 7) == 0)
+        a->http_status = exp_otlp_conn_parse_int(value, valuelen, 999);
+    else if (namelen == 11 && memcmp(name, "grpc-status", 11) == 0)
+        a->grpc_status = exp_otlp_conn_parse_int(value, valuelen, 1000);
+    else if (namelen == 12 && memcmp(name, "grpc-message", 12) == 0)
+        snprintf(a->message, sizeof a->message, "%.*s", (int)valuelen, (const char *)value);
+    else if (namelen == 22 && memcmp(name, "grpc-retry-pushback-ms", 22) == 0)
+        a->retry_after_ms = exp_otlp_conn_parse_int(value, valuelen, 86400000);
+    else if (namelen == 23 && memcmp(name, "grpc-status-details-bin", 23) == 0)
+        exp_otlp_parse_details(value, valuelen, a);
+    return 0;
+}
+
+static int exp_otlp_conn_on_data(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data, size_t len,
+                                 void *arg)
+{
+    struct exp_otlp_stream *s = nghttp2_session_get_stream_user_data(h2, id);
+    (void)flags;
+    (void)arg;
+
+    if (s == NULL)
+        return 0;
+    if (len > sizeof s->resp - s->resp_len)
+        len = sizeof s->resp - s->resp_len;
+    memcpy(s->resp + s->resp_len, data, len);
+    s->resp_len += len;
+    return 0;
+}
+
+static int exp_otlp_conn_on_frame(nghttp2_session *h2, const nghttp2_frame *frame, void *arg)
+{
+    struct exp_otlp_conn *c = arg;
+    (void)h2;
+
+    if (frame->hd.type == NGHTTP2_GOAWAY)
+        c->goaway = true;
+    return 0;
+}
+
+static int exp_otlp_conn_on_error(nghttp2_session *h2, int code, const char *msg, size_t len, void *arg)
+{
+    struct exp_otlp_conn *c = arg;
+    (void)h2;
+    (void)code;
+
+    if (c->h2_error[0] == '\0')
+        snprintf(c->h2_error, sizeof c->h2_error, "%.*s", (int)len, msg);
+    return 0;
+}
+
+static void exp_otlp_conn_unlink(struct exp_otlp_conn *c, struct exp_otlp_stream *s)
+{
+    for (struct exp_otlp_stream **pp = &c->active; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+}
+
+/* Moves the stream to the done list; its answer is delivered once nghttp2 returned. */
+static int exp_otlp_conn_on_stream_close(nghttp2_session *h2, int32_t id, uint32_t error_code, void *arg)
+{
+    struct exp_otlp_conn *c = arg;
+    struct exp_otlp_stream *s = nghttp2_session_get_stream_user_data(h2, id);
+
+    if (s == NULL)
+        return 0;
+    s->error_code = error_code;
+    exp_otlp_conn_unlink(c, s);
+    s->next = c->done;
+    c->done = s;
+    c->inflight--;
+    return 0;
+}
+
+/* ---- answers ---- */
+
+/* Turns what a closed stream recorded into its answer: a deadline, a reset, an HTTP error without
+ * grpc-status, a missing status (INTERNAL), or the gRPC status with any partial success. */
+static void exp_otlp_conn_finish_answer(struct exp_otlp_stream *s)
+{
+    struct exp_otlp_answer *a = &s->answer;
+
+    if (s->expired) {
+        *a = (struct exp_otlp_answer){ .transport = true, .grpc_status = 4, .retry_after_ms = -1 };
+        snprintf(a->message, sizeof a->message, "no answer within the timeout");
+    } else if (a->grpc_status < 0 && s->error_code != NGHTTP2_NO_ERROR) {
+        a->transport = true;
+        snprintf(a->message, sizeof a->message, "stream reset by the upstream (%s)",
+                 nghttp2_http2_strerror(s->error_code));
+    } else if (a->grpc_status < 0 && a->http_status != 200 && a->http_status > 0) {
+        snprintf(a->message, sizeof a->message, "HTTP status %d without grpc-status", a->http_status);
+    } else if (a->grpc_status < 0) {
+        a->grpc_status = 13;            /* INTERNAL, as gRPC clients map a missing status */
+        snprintf(a->message, sizeof a->message, "response without grpc-status");
+    } else if (a->grpc_status == 0) {
+        exp_otlp_parse_partial(s, a);
+    }
+}
+
+/* Hands finished streams back, oldest first is not guaranteed: the exporter sorts retries by due time. */
+static void exp_otlp_conn_deliver(struct exp_otlp_conn *c)
+{
+    while (c->done != NULL) {
+        struct exp_otlp_stream *s = c->done;
+        c->done = s->next;
+        exp_otlp_conn_finish_answer(s);
+        c->env.on_answer(c->env.arg, s->batch, &s->answer);
+        free(s);
+    }
+}
+
+/* ---- ending ---- */
+
+static void exp_otlp_conn_end(struct exp_otlp_conn *c, const char *why)
+{
+    char reason[EXP_OTLP_MESSAGE_MAX];
+
+    snprintf(reason, sizeof reason, "%s", why);
+    c->ending = true;
+    exp_otlp_conn_deliver(c);
+    while (c->active != NULL) {
+        struct exp_otlp_stream *s = c->active;
+        c->active = s->next;
+        struct exp_otlp_answer a = { .transport = true, .grpc_status = -1, .retry_after_ms = -1 };
+        snprintf(a.message, sizeof a.message, "%s", reason);
+        c->env.on_answer(c->env.arg, s->batch, &a);
+        free(s);
+    }
+    if (c->h2 != NULL)
+        nghttp2_session_del(c->h2);
+    bufferevent_free(c->bev);
+    free(c->nv);
+    void (*on_closed)(void *, const char *) = c->env.on_closed;
+    void *arg = c->env.arg;
+    free(c);
+    on_closed(arg, reason);
+}
+
+static int exp_otlp_conn_flush(struct exp_otlp_conn *c, char *why, size_t len)
+{
+    int rv = nghttp2_session_send(c->h2);
+
+    if (rv != 0) {
+        snprintf(why, len, "HTTP/2: %s", nghttp2_strerror(rv));
+        return -1;
+    }
+    return 0;
+}
+
+/* After any I/O: deliver answers, let the exporter refill, write; end a session nghttp2 is done with. */
+static void exp_otlp_conn_after_io(struct exp_otlp_conn *c)
+{
+    char why[EXP_OTLP_MESSAGE_MAX];
+
+    exp_otlp_conn_deliver(c);
+    c->env.on_ready(c->env.arg);
+    if (exp_otlp_conn_flush(c, why, sizeof why) != 0) {
+        exp_otlp_conn_end(c, why);
+        return;
+    }
+    if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2) &&
+        evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        snprintf(why, sizeof why, "HTTP/2 session ended%s%s", c->h2_error[0] ? ": " : "", c->h2_error);
+        exp_otlp_conn_end(c, why);
+    }
+}
+
+static void exp_otlp_conn_on_read(struct bufferevent *bev, void *arg)
+{
+    struct exp_otlp_conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    struct evbuffer_iovec v[16];
+    char why[EXP_OTLP_MESSAGE_MAX];
+
+    while (evbuffer_get_length(in) > 0) {
+        int n = evbuffer_peek(in, -1, NULL, v, 16);
+        size_t used = 0;
+        for (int i = 0; i < n && i < 16; i++) {
+            ssize_t rv = nghttp2_session_mem_recv(c->h2, v[i].iov_base, v[i].iov_len);
+            if (rv < 0) {
+                snprintf(why, sizeof why, "HTTP/2: %s", nghttp2_strerror((int)rv));
+                exp_otlp_conn_end(c, why);
+                return;
+            }
+            used += (size_t)rv;
+        }
+        evbuffer_drain(in, used);
+    }
+    exp_otlp_conn_after_io(c);
+}
+
+static void exp_otlp_conn_on_write(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    exp_otlp_conn_after_io(arg);
+}
+
+static int exp_otlp_conn_session_start(struct exp_otlp_conn *c)
+{
+    static const nghttp2_settings_entry settings[] = { { NGHTTP2_SETTINGS_ENABLE_PUSH, 0 } };
+    nghttp2_session_callbacks *cb;
+    int rv;
+
+    if (nghttp2_session_callbacks_new(&cb) != 0)
+        return -1;
+    nghttp2_session_callbacks_set_send_callback(cb, exp_otlp_conn_on_send);
+    nghttp2_session_callbacks_set_on_header_callback(cb, exp_otlp_conn_on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, exp_otlp_conn_on_data);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, exp_otlp_conn_on_frame);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, exp_otlp_conn_on_stream_close);
+    nghttp2_session_callbacks_set_error_callback2(cb, exp_otlp_conn_on_error);
+    rv = nghttp2_session_client_new(&c->h2, cb, c);
+    nghttp2_session_callbacks_del(cb);
+    if (rv == 0)
+        rv = nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, settings, 1);
+    return rv == 0 ? 0 : -1;
+}
+
+static void exp_otlp_conn_on_event(struct bufferevent *bev, short events, void *arg)
+{
+    struct exp_otlp_conn *c = arg;
+    char why[EXP_OTLP_MESSAGE_MAX];
+
+    if (events & BEV_EVENT_CONNECTED) {
+        if (exp_otlp_conn_session_start(c) != 0) {
+            exp_otlp_conn_end(c, "HTTP/2: cannot start a session");
+            return;
+        }
+        c->connected = true;
+        bufferevent_enable(bev, EV_READ | EV_WRITE);
+        exp_otlp_conn_after_io(c);
+        return;
+    }
+    if (events & BEV_EVENT_ERROR) {
+        int err = EVUTIL_SOCKET_ERROR();
+        int dns = bufferevent_socket_get_dns_error(bev);
+        snprintf(why, sizeof why, "%s %s:%s: %s", c->connected ? "connection to" : "cannot connect to",
+                 c->env.host, c->env.port, dns != 0 ? evutil_gai_strerror(dns) : evutil_socket_error_to_string(err));
+    } else {
+        snprintf(why, sizeof why, "%s:%s closed the connection", c->env.host, c->env.port);
+    }
+    exp_otlp_conn_end(c, why);
+}
+
+/* ---- the client ---- */
+
+static void exp_otlp_conn_header(struct exp_otlp_conn *c, const char *name, const char *value)
+{
+    /* nghttp2 takes non-const pointers but, with the NO_COPY flags, only reads them. */
+    c->nv[c->n_nv++] = (nghttp2_nv){
+        .name = (uint8_t *)name, .namelen = strlen(name), .value = (uint8_t *)value, .valuelen = strlen(value),
+        .flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE,
+    };
+}
+
+static int exp_otlp_conn_headers_create(struct exp_otlp_conn *c)
+{
+    c->nv = calloc(EXP_OTLP_CONN_FIXED_HEADERS + c->env.n_headers + 1, sizeof *c->nv);
+    if (c->nv == NULL)
+        return -1;
+    snprintf(c->authority, sizeof c->authority, "%s:%s", c->env.host, c->env.port);
+    exp_otlp_conn_header(c, ":method", "POST");
+    exp_otlp_conn_header(c, ":scheme", "http");
+    exp_otlp_conn_header(c, ":path", exp_otlp_paths[0]);        /* set per request */
+    exp_otlp_conn_header(c, ":authority", c->authority);
+    exp_otlp_conn_header(c, "content-type", "application/grpc");
+    exp_otlp_conn_header(c, "te", "trailers");
+    exp_otlp_conn_header(c, "user-agent", "otelgate/" PACKAGE_VERSION);
+    if (c->env.gzip)
+        exp_otlp_conn_header(c, "grpc-encoding", "gzip");
+    c->tenant_nv = SIZE_MAX;
+    for (size_t i = 0; i < c->env.n_headers; i++) {
+        if (strcmp(c->env.header_names[i], "x-tenant-id") == 0)
+            c->tenant_nv = c->n_nv;
+        exp_otlp_conn_header(c, c->env.header_names[i], c->env.header_values[i]);
+    }
+    if (c->tenant_nv == SIZE_MAX)
+        c->tenant_nv = c->n_nv;         /* appended per request, after the fixed ones */
+    return 0;
+}
+
+struct exp_otlp_conn *exp_otlp_conn_open(const struct exp_otlp_conn_env *env, char *err, size_t errlen)
+{
+    struct exp_otlp_conn *c = calloc(1, sizeof *c);
+
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->env = *env;
+    c->bev = bufferevent_socket_new(env->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL || exp_otlp_conn_headers_create(c) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    bufferevent_setcb(c->bev, exp_otlp_conn_on_read, exp_otlp_conn_on_write, exp_otlp_conn_on_event, c);
+    bufferevent_setwatermark(c->bev, EV_WRITE, EXP_OTLP_CONN_OUT_HIGH / 2, 0);
+    /* NULL dns base: getaddrinfo on this thread (the exporter's own, never a worker's). */
+    if (bufferevent_socket_connect_hostname(c->bev, NULL, AF_UNSPEC, env->host, atoi(env->port)) != 0) {
+        snprintf(err, errlen, "cannot connect to %s:%s", env->host, env->port);
+        goto fail;
+    }
+    return c;
+fail:
+    if (c->bev != NULL)
+        bufferevent_free(c->bev);
+    free(c->nv);
+    free(c);
+    return NULL;
+}
+
+unsigned exp_otlp_conn_room(const struct exp_otlp_conn *c, unsigned want)
+{
+    if (c == NULL || !c->connected || c->goaway || c->ending || c->h2 == NULL)
+        return 0;
+    uint32_t limit = nghttp2_session_get_remote_settings(c->h2, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    if (limit > want)
+        limit = want;
+    return c->inflight < limit ? limit - c->inflight : 0;
+}
+
+unsigned exp_otlp_conn_inflight(const struct exp_otlp_conn *c)
+{
+    return c == NULL ? 0 : c->inflight;
+}
+
+int exp_otlp_conn_submit(struct exp_otlp_conn *c, struct exp_otlp_batch *b, int64_t now_ms)
+{
+    struct exp_otlp_stream *s = calloc(1, sizeof *s);
+    nghttp2_data_provider body = { .read_callback = exp_otlp_conn_on_read_body };
+    size_t n_nv = c->n_nv;
+    nghttp2_nv configured = c->tenant_nv < c->n_nv ? c->nv[c->tenant_nv] : (nghttp2_nv){ 0 };
+
+    if (s == NULL)
+        return -1;
+    *s = (struct exp_otlp_stream){ .conn = c, .batch = b, .start_ms = now_ms };
+    s->answer = (struct exp_otlp_answer){ .grpc_status = -1, .retry_after_ms = -1 };
+    body.source.ptr = s;
+    c->nv[2].value = (uint8_t *)exp_otlp_paths[b->signal];
+    c->nv[2].valuelen = strlen(exp_otlp_paths[b->signal]);
+    if (b->tenant[0] != '\0') {
+        /* The request's own tenant wins over a configured one. nghttp2 copies the array, not the strings:
+         * the batch outlives the stream's headers. */
+        c->nv[c->tenant_nv] = (nghttp2_nv){ .name = (uint8_t *)"x-tenant-id", .namelen = 11,
+                                            .value = (uint8_t *)b->tenant, .valuelen = strlen(b->tenant),
+                                            .flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE };
+        if (c->tenant_nv == c->n_nv)
+            n_nv++;
+    }
+    s->id = nghttp2_submit_request(c->h2, NULL, c->nv, n_nv, &body, s);
+    if (c->tenant_nv < c->n_nv)
+        c->nv[c->tenant_nv] = configured;
+    if (s->id < 0) {
+        free(s);
+        return -1;
+    }
+    s->next = c->active;
+    c->active = s;
+    c->inflight++;
+    return 0;
+}
+
+void exp_otlp_conn_kick(struct exp_otlp_conn *c)
+{
+    if (c != NULL && c->h2 != NULL && !c->ending)
+        exp_otlp_conn_after_io(c);
+}
+
+void exp_otlp_conn_expire(struct exp_otlp_conn *c, int64_t now_ms, int64_t timeout_ms)
+{
+    if (c == NULL || c->ending || c->h2 == NULL)
+        return;
+    for (struct exp_otlp_stream *s = c->active; s != NULL; s = s->next) {
+        if (!s->expired && now_ms - s->start_ms >= timeout_ms) {
+            s->expired = true;
+            nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
+        }
+    }
+}
+
+void exp_otlp_conn_close(struct exp_otlp_conn *c, const char *why)
+{
+    exp_otlp_conn_end(c, why);
+}
