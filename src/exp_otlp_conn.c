@@ -541,6 +541,9 @@ struct exp_otlp_conn *exp_otlp_conn_open(const struct exp_otlp_conn_env *env, ch
     }
     bufferevent_setcb(c->bev, exp_otlp_conn_on_read, exp_otlp_conn_on_write, exp_otlp_conn_on_event, c);
     bufferevent_setwatermark(c->bev, EV_WRITE, EXP_OTLP_CONN_OUT_HIGH / 2, 0);
+    /* libevent writes 16 KiB per loop turn by default: too little for 50 KiB batches */
+    bufferevent_set_max_single_write(c->bev, EXP_OTLP_CONN_OUT_HIGH);
+    bufferevent_set_max_single_read(c->bev, 64 * 1024);
     /* NULL dns base: getaddrinfo on this thread (the exporter's own, never a worker's). */
     if (bufferevent_socket_connect_hostname(c->bev, NULL, AF_UNSPEC, env->host, atoi(env->port)) != 0) {
         snprintf(err, errlen, "cannot connect to %s:%s", env->host, env->port);
