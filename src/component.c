@@ -16,6 +16,16 @@ const char *component_kind_section(enum og_kind kind)
     return kind < OG_KIND_COUNT ? names[kind] : "?";
 }
 
+const char *component_signal_grpc_path(enum og_signal signal)
+{
+    static const char *const paths[] = {
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+        "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+    };
+    return signal < OG_SIGNAL_COUNT ? paths[signal] : "?";
+}
+
 const char *component_signal_name(enum og_signal signal)
 {
     static const char *const names[] = { "traces", "metrics", "logs" };

@@ -87,5 +87,7 @@ struct component {
 const char *component_kind_name(enum og_kind kind);          /* "receiver" */
 const char *component_kind_section(enum og_kind kind);       /* "receivers" */
 const char *component_signal_name(enum og_signal signal);    /* "traces" */
+/* The OTLP/gRPC method of a signal: "/opentelemetry.proto.collector.trace.v1.TraceService/Export". */
+const char *component_signal_grpc_path(enum og_signal signal);
 
 #endif

@@ -27,6 +27,7 @@
 #include "component.h"
 #include "exp_otlp_conn.h"
 #include "exp_otlp_queue.h"
+#include "util/endpoint.h"
 #include "gateway.h"
 #include "log.h"
 #include "reactor.h"
@@ -564,24 +565,13 @@ static void exp_otlp_stop(struct component *c)
     c->state = NULL;
 }
 
-/* Splits endpoint "host:port", "[v6]:port" or ":port" (localhost). Returns 0, or -1 when too long. */
+/* Splits the endpoint; ":port" means this host. Returns 0, or -1 when a part is too long. */
 static int exp_otlp_split_endpoint(struct exp_otlp *e, const char *ep)
 {
-    const char *colon = strrchr(ep, ':');
-    size_t hlen = (size_t)(colon - ep);
-    const char *host = ep;
-
-    if (ep[0] == '[') {
-        host++;
-        hlen -= 2;
-    }
-    if (hlen >= sizeof e->host || strlen(colon + 1) >= sizeof e->port)
+    if (endpoint_split(ep, e->host, sizeof e->host, e->port, sizeof e->port) != 0)
         return -1;
-    if (hlen == 0)
+    if (e->host[0] == '\0')
         snprintf(e->host, sizeof e->host, "localhost");
-    else
-        snprintf(e->host, sizeof e->host, "%.*s", (int)hlen, host);
-    snprintf(e->port, sizeof e->port, "%s", colon + 1);
     return 0;
 }
 

@@ -50,11 +50,6 @@ struct exp_otlp_conn {
     char h2_error[160];
 };
 
-static const char *const exp_otlp_paths[] = {
-    "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
-    "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
-};
 
 /* ---- small protobuf reader, for RetryInfo and partial success ---- */
 
@@ -507,7 +502,7 @@ static int exp_otlp_conn_headers_create(struct exp_otlp_conn *c)
     snprintf(c->authority, sizeof c->authority, "%s:%s", c->env.host, c->env.port);
     exp_otlp_conn_header(c, ":method", "POST");
     exp_otlp_conn_header(c, ":scheme", "http");
-    exp_otlp_conn_header(c, ":path", exp_otlp_paths[0]);        /* set per request */
+    exp_otlp_conn_header(c, ":path", component_signal_grpc_path(OG_SIGNAL_TRACES));        /* set per request */
     exp_otlp_conn_header(c, ":authority", c->authority);
     exp_otlp_conn_header(c, "content-type", "application/grpc");
     exp_otlp_conn_header(c, "te", "trailers");
@@ -585,8 +580,8 @@ int exp_otlp_conn_submit(struct exp_otlp_conn *c, struct exp_otlp_batch *b, int6
     *s = (struct exp_otlp_stream){ .conn = c, .batch = b, .start_ms = now_ms };
     s->answer = (struct exp_otlp_answer){ .grpc_status = -1, .retry_after_ms = -1 };
     body.source.ptr = s;
-    c->nv[2].value = (uint8_t *)exp_otlp_paths[b->signal];
-    c->nv[2].valuelen = strlen(exp_otlp_paths[b->signal]);
+    c->nv[2].value = (uint8_t *)component_signal_grpc_path(b->signal);
+    c->nv[2].valuelen = strlen(component_signal_grpc_path(b->signal));
     if (b->tenant[0] != '\0') {
         /* The request's own tenant wins over a configured one. nghttp2 copies the array, not the strings:
          * the batch outlives the stream's headers. */

@@ -22,11 +22,6 @@ enum grpc_code {
     GRPC_UNAVAILABLE = 14,
 };
 
-static const char *const grpc_paths[OG_SIGNAL_COUNT] = {
-    "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
-    "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
-};
 
 /* grpc-message is percent-encoded (gRPC over HTTP/2, "Responses"). */
 static void grpc_set_message(struct http_resp *r, const char *msg)
@@ -66,7 +61,7 @@ static void grpc_answer(struct http_req *req, int code, const char *msg)
 static int grpc_signal(const char *path)
 {
     for (int s = 0; s < OG_SIGNAL_COUNT; s++)
-        if (strcmp(path, grpc_paths[s]) == 0)
+        if (strcmp(path, component_signal_grpc_path((enum og_signal)s)) == 0)
             return s;
     return -1;
 }

@@ -15,36 +15,9 @@
 #include <unistd.h>
 
 #include "reactor_listen.h"
+#include "util/endpoint.h"
 
 #define REACTOR_LISTEN_BACKLOG 1024
-
-/* Splits "host:port" / "[v6]:port" / ":port" into host (empty = any) and port. */
-static int reactor_listen_split(const char *endpoint, char *host, size_t hostlen, char *port, size_t portlen)
-{
-    const char *colon;
-    const char *h = endpoint;
-    size_t hl;
-
-    if (endpoint[0] == '[') {
-        const char *close = strchr(endpoint, ']');
-        if (close == NULL || close[1] != ':')
-            return -1;
-        h = endpoint + 1;
-        hl = (size_t)(close - h);
-        colon = close + 1;
-    } else {
-        colon = strrchr(endpoint, ':');
-        if (colon == NULL)
-            return -1;
-        hl = (size_t)(colon - endpoint);
-    }
-    if (hl >= hostlen || strlen(colon + 1) >= portlen)
-        return -1;
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    strcpy(port, colon + 1);
-    return 0;
-}
 
 static void reactor_listen_name(const struct addrinfo *ai, char *buf, size_t len)
 {
@@ -129,7 +102,7 @@ int reactor_listen_open(struct reactor_listen *l, const char *endpoint, unsigned
     int rc;
 
     memset(l, 0, sizeof(*l));
-    if (reactor_listen_split(endpoint, host, sizeof(host), port, sizeof(port)) != 0) {
+    if (endpoint_split(endpoint, host, sizeof(host), port, sizeof(port)) != 0) {
         snprintf(err, errlen, "invalid endpoint '%s'", endpoint);
         return -1;
     }
