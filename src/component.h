@@ -44,8 +44,48 @@ struct otlp_payload {
     const char *tenant;         /* from the receiver's tenant header; "" for none */
 };
 
-/* consume() results besides 0 and -1: refused for now, the client retries. */
+/* consume() results besides 0 and -1: refused for now, the client retries;
+ * held (the answer comes later through the og_wait). */
 #define OG_RETRY 1
+#define OG_PENDING 2
+
+/* What one request (or one batch) waits on while exporters hold it: the
+ * spool committing it, a batch filling up. Whoever returns OG_PENDING has
+ * called og_wait_hold() and calls og_wait_release() exactly once later, on
+ * the same worker; done() runs when the last holder released, with
+ * w->status the worst result (-1 over OG_RETRY over 0). Worker thread only:
+ * no locks. */
+struct og_wait {
+    unsigned pending;
+    int status;
+    void (*done)(struct og_wait *w);
+};
+
+static inline int og_status_worst(int a, int b)
+{
+    return a < 0 || b < 0 ? -1 : a == OG_RETRY || b == OG_RETRY ? OG_RETRY : 0;
+}
+
+static inline void og_wait_hold(struct og_wait *w)
+{
+    w->pending++;
+}
+
+static inline void og_wait_release(struct og_wait *w, int status)
+{
+    w->status = og_status_worst(w->status, status);
+    if (--w->pending == 0)
+        w->done(w);
+}
+
+/* Merges a synchronous result into <w> (OG_PENDING: nothing to merge). */
+static inline void og_wait_merge(struct og_wait *w, int rc)
+{
+    if (rc != OG_PENDING)
+        w->status = og_status_worst(w->status, rc);
+}
+
+struct pipeline;
 
 struct og_component_type {
     const char *name;                       /* config type, Collector spelling: "health_check" */
@@ -67,12 +107,17 @@ struct og_component_type {
     /* Stops taking new work (receivers: close listeners, finish what is in
      * flight). Main thread; may be NULL. */
     void (*drain)(struct component *c);
-    /* Exporters: takes one request's telemetry. Runs on worker <r> (the
-     * calling thread's reactor), must not
-     * block, and copies what it keeps. Returns 0 when taken, OG_RETRY when
-     * refused for now (full: the client is told to retry), -1 on a hard
-     * error. */
-    int (*consume)(struct component *c, struct reactor *r, const struct otlp_payload *p);
+    /* Exporters: takes one request's (or batch's) telemetry. Runs on
+     * worker <r> (the calling thread's reactor), must not block, and copies
+     * what it keeps. Returns 0 when taken, OG_RETRY when refused for now
+     * (full: the client is told to retry), -1 on a hard error, or
+     * OG_PENDING after og_wait_hold(w) when the verdict comes later (the
+     * spool commits it). */
+    int (*consume)(struct component *c, struct reactor *r, const struct otlp_payload *p, struct og_wait *w);
+    /* Processors: takes <p> on worker <r> and passes it (or what it made of
+     * it) on with pipeline_run(pl, next, ...). Returns as consume does. */
+    int (*process)(struct component *c, struct pipeline *pl, size_t next, struct reactor *r,
+                   const struct otlp_payload *p, struct og_wait *w);
     /* Releases everything; must accept a component whose start failed. */
     void (*stop)(struct component *c);
 };

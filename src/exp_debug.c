@@ -110,9 +110,11 @@ static void exp_debug_dump(const struct component *c, const struct exp_debug_con
     evbuffer_free(json);
 }
 
-static int exp_debug_consume(struct component *c, struct reactor *r, const struct otlp_payload *p)
+static int exp_debug_consume(struct component *c, struct reactor *r, const struct otlp_payload *p, struct og_wait *w)
 {
     const struct exp_debug_conf *conf = c->conf;
+
+    (void)w;    /* answers at once: never holds the request */
 
     if (!exp_debug_sampled(conf, (struct exp_debug_window *)c->state + reactor_id(r)))
         return 0;

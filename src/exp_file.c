@@ -165,12 +165,14 @@ static void *exp_file_main(void *arg)
 }
 
 /* Appends one record to the pending buffer. Worker thread. */
-static int exp_file_consume(struct component *c, struct reactor *r, const struct otlp_payload *p)
+static int exp_file_consume(struct component *c, struct reactor *r, const struct otlp_payload *p, struct og_wait *w)
 {
     struct exp_file *f = c->state;
     struct evbuffer *rec = evbuffer_new();
     char err[256];
     int rc = 0;
+
+    (void)w;    /* the writer thread syncs later: never holds the request */
 
     if (rec == NULL)
         return OG_RETRY;

@@ -14,13 +14,12 @@
 #include <event2/bufferevent.h>
 #include <nghttp2/nghttp2.h>
 
+#include "exp_otlp_answer.h"
 #include "exp_otlp_conn.h"
-#include "util/base64.h"
 
 #define EXP_OTLP_CONN_OUT_HIGH (256 * 1024)     /* stop framing while this much waits for the socket */
 #define EXP_OTLP_CONN_RESP_MAX 512              /* response body bytes kept: enough for partial success */
 #define EXP_OTLP_CONN_FIXED_HEADERS 9
-#define EXP_OTLP_DETAILS_MAX 1024
 
 struct exp_otlp_stream {
     struct exp_otlp_stream *next;       /* active list, then done list */
@@ -29,6 +28,8 @@ struct exp_otlp_stream {
     int32_t id;
     int64_t start_ms;
     size_t sent;                        /* body bytes framed */
+    size_t written;                     /* body bytes appended to the output */
+    bool body_out;                      /* all of it: c->sending no longer counts it */
     uint32_t error_code;                /* RST_STREAM code, when closed by one */
     bool expired;                       /* we cancelled it at the deadline */
     struct exp_otlp_answer answer;
@@ -46,137 +47,21 @@ struct exp_otlp_conn {
     char authority[300];
     struct exp_otlp_stream *active, *done;
     unsigned inflight;
+    unsigned sending;                   /* streams whose body is not all in the output yet */
     bool connected, goaway, ending;
     char h2_error[160];
 };
 
 
-/* ---- small protobuf reader, for RetryInfo and partial success ---- */
+/* ---- answer bodies (read by exp_otlp_answer.c) ---- */
 
-struct exp_otlp_pb {
-    uint32_t number, wire;
-    uint64_t value;                     /* varint */
-    const uint8_t *bytes;               /* length-delimited: NULL otherwise */
-    size_t len;
-};
-
-static int exp_otlp_pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    *v = 0;
-    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t byte = *(*p)++;
-        *v |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80))
-            return 0;
-    }
-    return -1;
-}
-
-/* Reads the next field of [*p, end). Returns 0, or -1 at the end or on
- * malformed input (the caller stops either way). */
-static int exp_otlp_pb_next(const uint8_t **p, const uint8_t *end, struct exp_otlp_pb *f)
-{
-    uint64_t key, n;
-
-    if (*p >= end || exp_otlp_pb_varint(p, end, &key) != 0)
-        return -1;
-    *f = (struct exp_otlp_pb){ .number = (uint32_t)(key >> 3), .wire = (uint32_t)(key & 7) };
-    switch (f->wire) {
-    case 0: return exp_otlp_pb_varint(p, end, &f->value);
-    case 1: n = 8; break;
-    case 5: n = 4; break;
-    case 2:
-        if (exp_otlp_pb_varint(p, end, &n) != 0 || n > (uint64_t)(end - *p))
-            return -1;
-        f->bytes = *p;
-        f->len = (size_t)n;
-        break;
-    default: return -1;
-    }
-    if (n > (uint64_t)(end - *p))
-        return -1;
-    *p += n;
-    return 0;
-}
-
-/* google.protobuf.Any holding a google.rpc.RetryInfo { Duration retry_delay = 1; }: its delay in ms, or -1. */
-static int64_t exp_otlp_retry_info(const uint8_t *p, const uint8_t *end)
-{
-    static const char type[] = "google.rpc.RetryInfo";
-    struct exp_otlp_pb f, g, h;
-    bool is_retry = false;
-    const uint8_t *value = NULL, *vend = NULL;
-    int64_t ms = 0;
-
-    while (exp_otlp_pb_next(&p, end, &f) == 0) {
-        if (f.number == 1 && f.bytes != NULL && f.len >= sizeof type - 1 &&
-            memcmp(f.bytes + f.len - (sizeof type - 1), type, sizeof type - 1) == 0)
-            is_retry = true;
-        else if (f.number == 2 && f.bytes != NULL)
-            value = f.bytes, vend = f.bytes + f.len;
-    }
-    if (!is_retry)
-        return -1;
-    while (value != NULL && exp_otlp_pb_next(&value, vend, &g) == 0) {
-        if (g.number != 1 || g.bytes == NULL)
-            continue;
-        for (const uint8_t *d = g.bytes; exp_otlp_pb_next(&d, g.bytes + g.len, &h) == 0;) {
-            if (h.number == 1 && h.wire == 0 && h.value < 86400)
-                ms += (int64_t)h.value * 1000;
-            else if (h.number == 2 && h.wire == 0 && h.value < 1000000000)
-                ms += (int64_t)h.value / 1000000;
-        }
-    }
-    return ms;
-}
-
-/* grpc-status-details-bin: base64 (padding optional) of a google.rpc.Status
- * { int32 code = 1; string message = 2; repeated Any details = 3; }. */
-static void exp_otlp_parse_details(const uint8_t *v, size_t len, struct exp_otlp_answer *a)
-{
-    uint8_t buf[EXP_OTLP_DETAILS_MAX];
-    const uint8_t *p = buf;
-    struct exp_otlp_pb f;
-
-    while (len > 0 && v[len - 1] == '=')
-        len--;
-    if (len / 4 * 3 + 3 > sizeof buf)
-        return;
-    long n = base64_decode((const char *)v, len, buf);
-    if (n < 0)
-        return;
-    while (exp_otlp_pb_next(&p, buf + n, &f) == 0) {
-        if (f.number != 3 || f.bytes == NULL)
-            continue;
-        int64_t ms = exp_otlp_retry_info(f.bytes, f.bytes + f.len);
-        if (ms >= 0) {
-            a->retry_info = true;
-            if (ms > 0)
-                a->retry_after_ms = ms;
-            return;
-        }
-    }
-}
-
-/* Export*ServiceResponse { Export*PartialSuccess partial_success = 1 { int64 rejected_* = 1; string
- * error_message = 2; } }, after the 5-byte gRPC prefix (uncompressed: we never offer grpc-accept-encoding). */
+/* The Export*ServiceResponse's partial success, after the 5-byte gRPC prefix (uncompressed: we never offer
+ * grpc-accept-encoding). */
 static void exp_otlp_parse_partial(const struct exp_otlp_stream *s, struct exp_otlp_answer *a)
 {
-    const uint8_t *p = s->resp + 5, *end = s->resp + s->resp_len;
-    struct exp_otlp_pb f, g;
-
     if (s->resp_len < 5 || s->resp[0] != 0)
         return;
-    while (exp_otlp_pb_next(&p, end, &f) == 0) {
-        if (f.number != 1 || f.bytes == NULL)
-            continue;
-        for (const uint8_t *q = f.bytes; exp_otlp_pb_next(&q, f.bytes + f.len, &g) == 0;) {
-            if (g.number == 1 && g.wire == 0)
-                a->rejected = (int64_t)g.value;
-            else if (g.number == 2 && g.bytes != NULL && a->message[0] == '\0')
-                snprintf(a->message, sizeof a->message, "%.*s", (int)g.len, (const char *)g.bytes);
-        }
-    }
+    exp_otlp_answer_partial(s->resp + 5, s->resp_len - 5, a);
 }
 
 /* ---- nghttp2 callbacks: record, never tear down ---- */
@@ -195,22 +80,56 @@ static ssize_t exp_otlp_conn_on_send(nghttp2_session *h2, const uint8_t *data, s
     return (ssize_t)length;
 }
 
+/* The stream's body is all in the output (or will never be): a spooled batch's bytes can go while it waits
+ * for its answer, and the next stream may start sending. */
+static void exp_otlp_conn_body_out(struct exp_otlp_conn *c, struct exp_otlp_stream *s)
+{
+    if (s->body_out)
+        return;
+    s->body_out = true;
+    c->sending--;
+    exp_otlp_batch_shed(s->batch);
+}
+
+/* How much of the message the next DATA frame carries. NO_COPY: nghttp2 does not copy it into a frame buffer
+ * of its own; exp_otlp_conn_on_send_data appends it to the output straight from the batch (one copy less). */
 static ssize_t exp_otlp_conn_on_read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
                                           uint32_t *flags, nghttp2_data_source *source, void *arg)
 {
     struct exp_otlp_stream *s = source->ptr;
-    size_t n = s->batch->len - s->sent;
+    size_t n = s->batch->len + 5 - s->sent;
     (void)h2;
     (void)id;
+    (void)buf;
     (void)arg;
 
     if (n > length)
         n = length;
-    memcpy(buf, s->batch->data + s->sent, n);
     s->sent += n;
-    if (s->sent == s->batch->len)
+    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    if (s->sent == s->batch->len + 5)
         *flags |= NGHTTP2_DATA_FLAG_EOF;
     return (ssize_t)n;
+}
+
+static int exp_otlp_conn_on_send_data(nghttp2_session *h2, nghttp2_frame *frame, const uint8_t *framehd,
+                                      size_t length, nghttp2_data_source *source, void *arg)
+{
+    struct exp_otlp_conn *c = arg;
+    struct exp_otlp_stream *s = source->ptr;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    const uint8_t *msg = s->batch->data - 5;       /* the prefix submit wrote into the headroom */
+    (void)h2;
+    (void)frame;                                    /* no padding is ever asked for */
+
+    if (evbuffer_get_length(out) >= EXP_OTLP_CONN_OUT_HIGH)
+        return NGHTTP2_ERR_WOULDBLOCK;              /* nghttp2 offers the same frame again later */
+    if (evbuffer_add(out, framehd, 9) != 0 || evbuffer_add(out, msg + s->written, length) != 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    s->written += length;
+    if (s->written == s->batch->len + 5)
+        exp_otlp_conn_body_out(c, s);
+    return 0;
 }
 
 static int exp_otlp_conn_parse_int(const uint8_t *v, size_t len, int64_t max)
@@ -247,7 +166,7 @@ static int exp_otlp_conn_on_header(nghttp2_session *h2, const nghttp2_frame *fra
     else if (namelen == 22 && memcmp(name, "grpc-retry-pushback-ms", 22) == 0)
         a->retry_after_ms = exp_otlp_conn_parse_int(value, valuelen, 86400000);
     else if (namelen == 23 && memcmp(name, "grpc-status-details-bin", 23) == 0)
-        exp_otlp_parse_details(value, valuelen, a);
+        exp_otlp_answer_status_bin(value, valuelen, a);
     return 0;
 }
 
@@ -306,6 +225,7 @@ static int exp_otlp_conn_on_stream_close(nghttp2_session *h2, int32_t id, uint32
     if (s == NULL)
         return 0;
     s->error_code = error_code;
+    exp_otlp_conn_body_out(c, s);
     exp_otlp_conn_unlink(c, s);
     s->next = c->done;
     c->done = s;
@@ -445,6 +365,7 @@ static int exp_otlp_conn_session_start(struct exp_otlp_conn *c)
     if (nghttp2_session_callbacks_new(&cb) != 0)
         return -1;
     nghttp2_session_callbacks_set_send_callback(cb, exp_otlp_conn_on_send);
+    nghttp2_session_callbacks_set_send_data_callback(cb, exp_otlp_conn_on_send_data);
     nghttp2_session_callbacks_set_on_header_callback(cb, exp_otlp_conn_on_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, exp_otlp_conn_on_data);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, exp_otlp_conn_on_frame);
@@ -475,10 +396,11 @@ static void exp_otlp_conn_on_event(struct bufferevent *bev, short events, void *
     if (events & BEV_EVENT_ERROR) {
         int err = EVUTIL_SOCKET_ERROR();
         int dns = bufferevent_socket_get_dns_error(bev);
-        snprintf(why, sizeof why, "%s %s:%s: %s", c->connected ? "connection to" : "cannot connect to",
-                 c->env.host, c->env.port, dns != 0 ? evutil_gai_strerror(dns) : evutil_socket_error_to_string(err));
+        const struct exp_otlp_target *t = &c->env.targets[0];
+        snprintf(why, sizeof why, "%s %s:%s: %s", c->connected ? "connection to" : "cannot connect to", t->host,
+                 t->port, dns != 0 ? evutil_gai_strerror(dns) : evutil_socket_error_to_string(err));
     } else {
-        snprintf(why, sizeof why, "%s:%s closed the connection", c->env.host, c->env.port);
+        snprintf(why, sizeof why, "%s:%s closed the connection", c->env.targets[0].host, c->env.targets[0].port);
     }
     exp_otlp_conn_end(c, why);
 }
@@ -499,7 +421,7 @@ static int exp_otlp_conn_headers_create(struct exp_otlp_conn *c)
     c->nv = calloc(EXP_OTLP_CONN_FIXED_HEADERS + c->env.n_headers + 1, sizeof *c->nv);
     if (c->nv == NULL)
         return -1;
-    snprintf(c->authority, sizeof c->authority, "%s:%s", c->env.host, c->env.port);
+    snprintf(c->authority, sizeof c->authority, "%s:%s", c->env.targets[0].host, c->env.targets[0].port);
     exp_otlp_conn_header(c, ":method", "POST");
     exp_otlp_conn_header(c, ":scheme", "http");
     exp_otlp_conn_header(c, ":path", component_signal_grpc_path(OG_SIGNAL_TRACES));        /* set per request */
@@ -507,8 +429,9 @@ static int exp_otlp_conn_headers_create(struct exp_otlp_conn *c)
     exp_otlp_conn_header(c, "content-type", "application/grpc");
     exp_otlp_conn_header(c, "te", "trailers");
     exp_otlp_conn_header(c, "user-agent", "otelgate/" PACKAGE_VERSION);
-    if (c->env.gzip)
-        exp_otlp_conn_header(c, "grpc-encoding", "gzip");
+    /* Each message's flag says whether it is compressed: spooled batches may be either, whatever the exporter
+     * compresses now. */
+    exp_otlp_conn_header(c, "grpc-encoding", "gzip");
     c->tenant_nv = SIZE_MAX;
     for (size_t i = 0; i < c->env.n_headers; i++) {
         if (strcmp(c->env.header_names[i], "x-tenant-id") == 0)
@@ -520,7 +443,7 @@ static int exp_otlp_conn_headers_create(struct exp_otlp_conn *c)
     return 0;
 }
 
-struct exp_otlp_conn *exp_otlp_conn_open(const struct exp_otlp_conn_env *env, char *err, size_t errlen)
+static void *exp_otlp_conn_open(const struct exp_otlp_conn_env *env, char *err, size_t errlen)
 {
     struct exp_otlp_conn *c = calloc(1, sizeof *c);
 
@@ -540,8 +463,9 @@ struct exp_otlp_conn *exp_otlp_conn_open(const struct exp_otlp_conn_env *env, ch
     bufferevent_set_max_single_write(c->bev, EXP_OTLP_CONN_OUT_HIGH);
     bufferevent_set_max_single_read(c->bev, 64 * 1024);
     /* NULL dns base: getaddrinfo on this thread (the exporter's own, never a worker's). */
-    if (bufferevent_socket_connect_hostname(c->bev, NULL, AF_UNSPEC, env->host, atoi(env->port)) != 0) {
-        snprintf(err, errlen, "cannot connect to %s:%s", env->host, env->port);
+    const struct exp_otlp_target *t = &env->targets[0];
+    if (bufferevent_socket_connect_hostname(c->bev, NULL, AF_UNSPEC, t->host, atoi(t->port)) != 0) {
+        snprintf(err, errlen, "cannot connect to %s:%s", t->host, t->port);
         goto fail;
     }
     return c;
@@ -553,9 +477,14 @@ fail:
     return NULL;
 }
 
-unsigned exp_otlp_conn_room(const struct exp_otlp_conn *c, unsigned want)
+static unsigned exp_otlp_conn_room(const void *t, enum og_signal signal, unsigned want)
 {
-    if (c == NULL || !c->connected || c->goaway || c->ending || c->h2 == NULL)
+    const struct exp_otlp_conn *c = t;
+    (void)signal;
+
+    /* One stream sends its body at a time: the connection is one byte stream anyway, so interleaving bodies
+     * only delays every answer, and memory holds one batch being written rather than num_consumers. */
+    if (c == NULL || !c->connected || c->goaway || c->ending || c->h2 == NULL || c->sending > 0)
         return 0;
     uint32_t limit = nghttp2_session_get_remote_settings(c->h2, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
     if (limit > want)
@@ -563,13 +492,9 @@ unsigned exp_otlp_conn_room(const struct exp_otlp_conn *c, unsigned want)
     return c->inflight < limit ? limit - c->inflight : 0;
 }
 
-unsigned exp_otlp_conn_inflight(const struct exp_otlp_conn *c)
+static int exp_otlp_conn_submit(void *t, struct exp_otlp_batch *b, int64_t now_ms)
 {
-    return c == NULL ? 0 : c->inflight;
-}
-
-int exp_otlp_conn_submit(struct exp_otlp_conn *c, struct exp_otlp_batch *b, int64_t now_ms)
-{
+    struct exp_otlp_conn *c = t;
     struct exp_otlp_stream *s = calloc(1, sizeof *s);
     nghttp2_data_provider body = { .read_callback = exp_otlp_conn_on_read_body };
     size_t n_nv = c->n_nv;
@@ -580,6 +505,11 @@ int exp_otlp_conn_submit(struct exp_otlp_conn *c, struct exp_otlp_batch *b, int6
     *s = (struct exp_otlp_stream){ .conn = c, .batch = b, .start_ms = now_ms };
     s->answer = (struct exp_otlp_answer){ .grpc_status = -1, .retry_after_ms = -1 };
     body.source.ptr = s;
+    b->data[-5] = b->gzip ? 1 : 0;
+    b->data[-4] = (uint8_t)(b->len >> 24);
+    b->data[-3] = (uint8_t)(b->len >> 16);
+    b->data[-2] = (uint8_t)(b->len >> 8);
+    b->data[-1] = (uint8_t)b->len;
     c->nv[2].value = (uint8_t *)component_signal_grpc_path(b->signal);
     c->nv[2].valuelen = strlen(component_signal_grpc_path(b->signal));
     if (b->tenant[0] != '\0') {
@@ -601,17 +531,22 @@ int exp_otlp_conn_submit(struct exp_otlp_conn *c, struct exp_otlp_batch *b, int6
     s->next = c->active;
     c->active = s;
     c->inflight++;
+    c->sending++;
     return 0;
 }
 
-void exp_otlp_conn_kick(struct exp_otlp_conn *c)
+static void exp_otlp_conn_kick(void *t)
 {
+    struct exp_otlp_conn *c = t;
+
     if (c != NULL && c->h2 != NULL && !c->ending)
         exp_otlp_conn_after_io(c);
 }
 
-void exp_otlp_conn_expire(struct exp_otlp_conn *c, int64_t now_ms, int64_t timeout_ms)
+static void exp_otlp_conn_expire(void *t, int64_t now_ms, int64_t timeout_ms)
 {
+    struct exp_otlp_conn *c = t;
+
     if (c == NULL || c->ending || c->h2 == NULL)
         return;
     for (struct exp_otlp_stream *s = c->active; s != NULL; s = s->next) {
@@ -622,7 +557,17 @@ void exp_otlp_conn_expire(struct exp_otlp_conn *c, int64_t now_ms, int64_t timeo
     }
 }
 
-void exp_otlp_conn_close(struct exp_otlp_conn *c, const char *why)
+static void exp_otlp_conn_close(void *t, const char *why)
 {
-    exp_otlp_conn_end(c, why);
+    exp_otlp_conn_end(t, why);
 }
+
+const struct exp_otlp_transport exp_otlp_grpc_transport = {
+    .name = "grpc",
+    .open = exp_otlp_conn_open,
+    .room = exp_otlp_conn_room,
+    .submit = exp_otlp_conn_submit,
+    .kick = exp_otlp_conn_kick,
+    .expire = exp_otlp_conn_expire,
+    .close = exp_otlp_conn_close,
+};

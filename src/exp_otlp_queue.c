@@ -5,8 +5,55 @@
 #include "autoconf.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "exp_otlp_queue.h"
+
+struct exp_otlp_batch *exp_otlp_batch_new(const char *tenant, size_t len)
+{
+    size_t tlen = strlen(tenant) + 1;
+    struct exp_otlp_batch *b = malloc(sizeof(*b) + tlen + EXP_OTLP_BATCH_HEADROOM + len);
+
+    if (b == NULL)
+        return NULL;
+    char *t = (char *)(b + 1);
+    memcpy(t, tenant, tlen);
+    *b = (struct exp_otlp_batch){ .tenant = t, .data = (uint8_t *)t + tlen + EXP_OTLP_BATCH_HEADROOM, .len = len };
+    return b;
+}
+
+struct exp_otlp_batch *exp_otlp_batch_new_spooled(const char *tenant, size_t len)
+{
+    struct exp_otlp_batch *b = exp_otlp_batch_new(tenant, 0);
+    uint8_t *own = malloc(EXP_OTLP_BATCH_HEADROOM + len);
+
+    if (b == NULL || own == NULL) {
+        free(b);
+        free(own);
+        return NULL;
+    }
+    b->own = own;
+    b->data = own + EXP_OTLP_BATCH_HEADROOM;
+    b->len = len;
+    return b;
+}
+
+void exp_otlp_batch_shed(struct exp_otlp_batch *b)
+{
+    if (b->own == NULL)
+        return;
+    free(b->own);
+    b->own = NULL;
+    b->data = NULL;
+}
+
+void exp_otlp_batch_free(struct exp_otlp_batch *b)
+{
+    if (b == NULL)
+        return;
+    free(b->own);
+    free(b);
+}
 
 int exp_otlp_queue_init(struct exp_otlp_queue *q, uint64_t max_bytes)
 {

@@ -1,29 +1,55 @@
-/* exp_otlp_queue.h: the otlp exporter's sending queue, behind the four calls
- * the exporter uses (put, take, release, bytes), so the LMDB spool can
- * replace this in-memory storage without touching the exporter. */
+/* exp_otlp_queue.h: the batch the otlp exporters send, and their in-memory
+ * sending queue (exporters without sending_queue.storage), behind put, take,
+ * release. */
 #ifndef OG_EXP_OTLP_QUEUE_H
 #define OG_EXP_OTLP_QUEUE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "component.h"
 
-/* One queued export request: the gRPC message (5-byte prefix + protobuf,
- * gzip-compressed when the exporter compresses) ready to be sent as is. One
- * allocation holds the struct, the tenant and the bytes. */
+/* Bytes every batch allocation keeps in front of its data for a transport's
+ * framing (the 5-byte gRPC message prefix), so nothing copies the data to
+ * frame it. */
+#define EXP_OTLP_BATCH_HEADROOM 8
+
+struct exp_otlp_tq;
+
+/* One export request: the OTLP bytes of an Export*ServiceRequest (several
+ * requests appended when batched), gzip-compressed when <gzip>. One
+ * allocation holds the struct, the tenant, the headroom and the bytes. */
 struct exp_otlp_batch {
     struct exp_otlp_batch *next;    /* queue or retry-list link */
     enum og_signal signal;
     uint64_t items;
     const char *tenant;             /* "" for none; points into the allocation */
-    const uint8_t *data;            /* points into the allocation */
+    uint8_t *data;                  /* points into the allocation, after the headroom */
     size_t len;
+    bool gzip;
     int64_t first_try_ms;           /* monotonic; 0 until the first attempt */
     int64_t due_ms;                 /* a retry is not sent before this */
     unsigned attempts;
+    /* spooled batches: their bytes' own allocation (the headroom, then data), the queue and key they were read
+     * from, and when they were first stored (realtime) */
+    uint8_t *own;
+    struct exp_otlp_tq *tq;
+    uint64_t seq;
+    int64_t enqueued_ms;
 };
+
+/* A batch with room for <len> bytes of data and the tenant, fields zeroed
+ * but tenant, data, len; NULL when out of memory. Free with free(). */
+struct exp_otlp_batch *exp_otlp_batch_new(const char *tenant, size_t len);
+
+/* The same with the bytes in an allocation of their own (b->own), which exp_otlp_batch_shed frees once the
+ * transport has written them: spooled batches, read again from the spool if they must be sent again, so a
+ * batch waiting for its answer costs only its struct. NULL when out of memory. */
+struct exp_otlp_batch *exp_otlp_batch_new_spooled(const char *tenant, size_t len);
+void exp_otlp_batch_shed(struct exp_otlp_batch *b);     /* no-op for a batch made by exp_otlp_batch_new */
+void exp_otlp_batch_free(struct exp_otlp_batch *b);     /* any batch; NULL is fine */
 
 struct exp_otlp_queue {
     pthread_mutex_t lock;           /* guards every field below */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "component.h"
+#include "ext_spool.h"
 #include "log.h"
 #include "spool.h"
 
@@ -55,6 +56,8 @@ static int ext_spool_check(const void *conf, const char *id, const struct cfg_no
     }
     return 0;
 }
+
+extern const struct og_component_type ext_spool_type;
 
 struct ext_spool_state {
     int lock_fd;
@@ -152,6 +155,13 @@ static void ext_spool_stop(struct component *c)
         close(s->lock_fd);
     free(s);
     c->state = NULL;
+}
+
+struct spool *ext_spool_of(const struct component *c)
+{
+    const struct ext_spool_state *s = c->state;
+
+    return c->type == &ext_spool_type && s != NULL ? s->spool : NULL;
 }
 
 const struct og_component_type ext_spool_type = {

@@ -36,6 +36,14 @@ static struct component *gateway_find(struct gateway *gw, const struct config_co
     return NULL;
 }
 
+struct component *gateway_component(struct gateway *gw, enum og_kind kind, const char *id)
+{
+    for (size_t i = 0; i < gw->ncomponents; i++)
+        if (gw->components[i].type->kind == kind && strcmp(gw->components[i].id, id) == 0)
+            return &gw->components[i];
+    return NULL;
+}
+
 /* Links every pipeline to its started exporters; runs before the receivers
  * start, so a receiver finds its routes complete. */
 static int gateway_build_pipelines(struct gateway *gw, char *err, size_t errlen)
@@ -50,9 +58,12 @@ static int gateway_build_pipelines(struct gateway *gw, char *err, size_t errlen)
         const struct config_pipeline *cp = &cfg->pipelines[i];
         p->conf = cp;
         p->exporters = calloc(cp->nexporters ? cp->nexporters : 1, sizeof(*p->exporters));
-        if (p->exporters == NULL)
-            goto oom;
+        p->processors = calloc(cp->nprocessors ? cp->nprocessors : 1, sizeof(*p->processors));
         gw->npipelines = i + 1;
+        if (p->exporters == NULL || p->processors == NULL)
+            goto oom;
+        for (size_t j = 0; j < cp->nprocessors; j++)
+            p->processors[p->nprocessors++] = gateway_find(gw, cp->processors[j]);
         for (size_t j = 0; j < cp->nexporters; j++)
             p->exporters[p->nexporters++] = gateway_find(gw, cp->exporters[j]);
     }
@@ -212,8 +223,10 @@ void gateway_stop(struct gateway *gw)
     }
     reactor_pool_stop(gw->workers);
     reactor_pool_destroy(gw->workers);
-    for (size_t i = 0; i < gw->npipelines; i++)
+    for (size_t i = 0; i < gw->npipelines; i++) {
         free(gw->pipelines[i].exporters);
+        free(gw->pipelines[i].processors);
+    }
     free(gw->pipelines);
     free(gw->components);
     free(gw);

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "component.h"
+
 struct config;
 struct event_base;
 struct gateway;
@@ -43,6 +45,10 @@ void gateway_drain(struct gateway *gw);
 uint64_t gateway_inflight(const struct gateway *gw);
 
 struct reactor_pool *gateway_workers(struct gateway *gw);
+
+/* The started component <id> of <kind> (an extension an exporter names), or
+ * NULL. Main thread, from start() on. */
+struct component *gateway_component(struct gateway *gw, enum og_kind kind, const char *id);
 
 /* Start time, for the health check: ISO 8601 UTC text and seconds since. */
 const char *gateway_started_iso(const struct gateway *gw);

@@ -5,6 +5,7 @@
 
 #include <event2/buffer.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -132,50 +133,87 @@ static int grpc_ingest_code(enum otlp_ingest_result r)
     case OTLP_INGEST_INVALID: return GRPC_INVALID_ARGUMENT;
     case OTLP_INGEST_UNROUTED: return GRPC_UNIMPLEMENTED;
     case OTLP_INGEST_RETRY: return GRPC_UNAVAILABLE;
-    case OTLP_INGEST_FAILED: break;
+    case OTLP_INGEST_FAILED:
+    case OTLP_INGEST_PENDING: break;
     }
     return GRPC_INTERNAL;
 }
 
-static void grpc_serve(struct recv_otlp_proto *p, struct http_req *req)
+/* A call whose verdict the pipelines give later. */
+struct grpc_call {
+    struct otlp_ingest in;
+    struct http_req *req;
+};
+
+static void grpc_on_verdict(struct otlp_ingest *in, enum otlp_ingest_result r, const char *why)
+{
+    struct grpc_call *call = (struct grpc_call *)in;
+    struct http_req *req = call->req;
+
+    free(call);
+    grpc_answer(req, grpc_ingest_code(r), r == OTLP_INGEST_OK ? "" : why);
+    req->done(req);
+}
+
+/* Runs the message through the pipelines. Returns false when the verdict comes later. */
+static bool grpc_ingest(struct recv_otlp_proto *p, struct http_req *req, enum og_signal signal,
+                        struct evbuffer *msg)
+{
+    struct grpc_call *call = malloc(sizeof(*call));
+    const char *why = NULL;
+
+    if (call == NULL) {
+        grpc_answer(req, GRPC_UNAVAILABLE, "out of memory; retry later");
+        return true;
+    }
+    *call = (struct grpc_call){ .in = { .route = p->route, .signal = signal, .answer = grpc_on_verdict }, .req = req };
+    enum otlp_ingest_result r = otlp_ingest(&call->in, req->tenant, msg, &why);
+    if (r == OTLP_INGEST_PENDING)
+        return false;
+    free(call);
+    grpc_answer(req, grpc_ingest_code(r), r == OTLP_INGEST_OK ? "" : why);
+    return true;
+}
+
+/* Serves one call. Returns false when the answer comes later (grpc_on_verdict). */
+static bool grpc_serve(struct recv_otlp_proto *p, struct http_req *req)
 {
     char why[HTTP_REQ_PATH_MAX + 64];
-    const char *reason = NULL;
     int signal = grpc_signal(req->path);
-    uint64_t items;
 
     if (req->method != HTTP_REQ_POST || strncasecmp(req->content_type, "application/grpc", 16) != 0) {
         /* Not a gRPC call at all: gRPC says answer in plain HTTP. */
         http_req_error(req, 415, "this port serves OTLP/gRPC: POST with content-type application/grpc");
-        return;
+        return true;
     }
     if (signal < 0) {
         snprintf(why, sizeof(why), "unknown method %s", req->path);
         grpc_answer(req, GRPC_UNIMPLEMENTED, why);
-        return;
+        return true;
     }
     if (req->too_large) {
         snprintf(why, sizeof(why), "message larger than max_recv_msg_size_mib (%llu bytes)",
                  (unsigned long long)p->max_message_bytes);
         grpc_answer(req, GRPC_RESOURCE_EXHAUSTED, why);
-        return;
+        return true;
     }
     struct evbuffer *msg = evbuffer_new();
     if (msg == NULL) {
         grpc_answer(req, GRPC_INTERNAL, "out of memory");
-        return;
+        return true;
     }
+    bool answered = true;
     int code = grpc_unframe(p, req, msg, why, sizeof(why));
-    if (code == GRPC_OK) {
-        code = grpc_ingest_code(otlp_ingest(p->route, (enum og_signal)signal, req->tenant, msg, &items, &reason));
-        snprintf(why, sizeof(why), "%s", code == GRPC_OK ? "" : reason);
-    }
+    if (code == GRPC_OK)
+        answered = grpc_ingest(p, req, (enum og_signal)signal, msg);
+    else
+        grpc_answer(req, code, why);
     evbuffer_free(msg);
-    grpc_answer(req, code, why);
+    return answered;
 }
 
 void grpc_handle(void *ctx, struct http_req *req)
 {
-    grpc_serve(ctx, req);
-    req->done(req);
+    if (grpc_serve(ctx, req))
+        req->done(req);
 }

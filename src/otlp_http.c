@@ -6,6 +6,7 @@
 
 #include <event2/buffer.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -170,13 +171,11 @@ static int otlp_http_from_json(struct recv_otlp_proto *p, struct http_req *req, 
     return -1;
 }
 
-static void otlp_http_ingest(struct recv_otlp_proto *p, struct http_req *req, enum og_signal signal,
-                             enum otlp_http_encoding enc, struct evbuffer *pb)
+/* Answers with the verdict of the pipelines. */
+static void otlp_http_verdict(struct http_req *req, enum otlp_http_encoding enc, enum otlp_ingest_result r,
+                              const char *why)
 {
-    const char *why = NULL;
-    uint64_t items;
-
-    switch (otlp_ingest(p->route, signal, req->tenant, pb, &items, &why)) {
+    switch (r) {
     case OTLP_INGEST_OK:
         otlp_http_success(req, enc);
         return;
@@ -191,12 +190,52 @@ static void otlp_http_ingest(struct recv_otlp_proto *p, struct http_req *req, en
         req->resp.retry_after = 1;
         return;
     case OTLP_INGEST_FAILED:
+    case OTLP_INGEST_PENDING:
         break;
     }
     otlp_http_error(req, enc, 500, OTLP_HTTP_STATUS_INTERNAL, why);
 }
 
-static void otlp_http_serve(struct recv_otlp_proto *p, struct http_req *req)
+/* A request whose verdict the pipelines give later. */
+struct otlp_http_call {
+    struct otlp_ingest in;
+    struct http_req *req;
+    enum otlp_http_encoding enc;
+};
+
+static void otlp_http_on_verdict(struct otlp_ingest *in, enum otlp_ingest_result r, const char *why)
+{
+    struct otlp_http_call *call = (struct otlp_http_call *)in;
+    struct http_req *req = call->req;
+
+    otlp_http_verdict(req, call->enc, r, why);
+    free(call);
+    req->done(req);
+}
+
+/* Runs the protobuf bytes through the pipelines. Returns false when the verdict comes later. */
+static bool otlp_http_ingest(struct recv_otlp_proto *p, struct http_req *req, enum og_signal signal,
+                             enum otlp_http_encoding enc, struct evbuffer *pb)
+{
+    struct otlp_http_call *call = malloc(sizeof(*call));
+    const char *why = "out of memory; retry later";
+
+    if (call == NULL) {
+        otlp_http_verdict(req, enc, OTLP_INGEST_RETRY, why);
+        return true;
+    }
+    *call = (struct otlp_http_call){
+        .in = { .route = p->route, .signal = signal, .answer = otlp_http_on_verdict }, .req = req, .enc = enc,
+    };
+    enum otlp_ingest_result r = otlp_ingest(&call->in, req->tenant, pb, &why);
+    if (r == OTLP_INGEST_PENDING)
+        return false;
+    free(call);
+    otlp_http_verdict(req, enc, r, why);
+    return true;
+}
+
+static bool otlp_http_serve(struct recv_otlp_proto *p, struct http_req *req)
 {
     int signal = otlp_http_signal(p, req->path);
     enum otlp_http_encoding enc;
@@ -206,12 +245,12 @@ static void otlp_http_serve(struct recv_otlp_proto *p, struct http_req *req)
         snprintf(msg, sizeof(msg), "unknown path: OTLP/HTTP paths here are %s, %s and %s", p->paths[0],
                  p->paths[1], p->paths[2]);
         http_req_error(req, 404, msg);
-        return;
+        return true;
     }
     if (req->method != HTTP_REQ_POST) {
         http_req_error(req, 405, "OTLP/HTTP takes POST");
         req->resp.allow = "POST";
-        return;
+        return true;
     }
     if (otlp_http_media_is(req->content_type, "application/x-protobuf"))
         enc = OTLP_HTTP_PROTOBUF;
@@ -219,28 +258,30 @@ static void otlp_http_serve(struct recv_otlp_proto *p, struct http_req *req)
         enc = OTLP_HTTP_JSON;
     else {
         http_req_error(req, 415, "Content-Type must be application/x-protobuf or application/json");
-        return;
+        return true;
     }
     if (req->too_large) {
         otlp_http_error(req, enc, 413, OTLP_HTTP_STATUS_RESOURCE_EXHAUSTED,
                         "request body larger than max_request_body_size");
-        return;
+        return true;
     }
     struct evbuffer *body = evbuffer_new(), *pb = evbuffer_new();
+    bool answered = true;
     if (body == NULL || pb == NULL) {
         otlp_http_error(req, enc, 500, OTLP_HTTP_STATUS_INTERNAL, "out of memory");
     } else if (otlp_http_decode(p, req, enc, body) == 0 &&
                (enc == OTLP_HTTP_PROTOBUF || otlp_http_from_json(p, req, (enum og_signal)signal, body, pb) == 0)) {
-        otlp_http_ingest(p, req, (enum og_signal)signal, enc, enc == OTLP_HTTP_JSON ? pb : body);
+        answered = otlp_http_ingest(p, req, (enum og_signal)signal, enc, enc == OTLP_HTTP_JSON ? pb : body);
     }
     if (body != NULL)
         evbuffer_free(body);
     if (pb != NULL)
         evbuffer_free(pb);
+    return answered;
 }
 
 void otlp_http_handle(void *ctx, struct http_req *req)
 {
-    otlp_http_serve(ctx, req);
-    req->done(req);
+    if (otlp_http_serve(ctx, req))
+        req->done(req);
 }

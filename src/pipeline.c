@@ -1,22 +1,50 @@
-/* pipeline.c: fan-out of one request to the exporters of the pipelines fed
- * by its receiver. Synchronous for now: every exporter answers at once. */
+/* pipeline.c: one request through the processors of the pipelines fed by its
+ * receiver, then fanned out to their exporters. Anyone on the way may hold
+ * the request (OG_PENDING); a guard hold on the og_wait keeps done() from
+ * running before the fan-out has finished, so a caller sees either a result
+ * now or exactly one done() later. */
 #include "autoconf.h"
 
 #include "pipeline.h"
 
-int pipeline_consume(struct pipeline *const *v, size_t n, struct reactor *r, const struct otlp_payload *p)
+/* Ends a guard hold taken when <w> had <before> holders: the result now, or OG_PENDING when a holder came
+ * since (levels nest: a fan-out inside a fan-out). */
+static int pipeline_settle(struct og_wait *w, unsigned before)
 {
-    int result = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < v[i]->nexporters; j++) {
-            struct component *ex = v[i]->exporters[j];
-            int rc = ex->type->consume(ex, r, p);
-            if (rc < 0)
-                return -1;
-            if (rc == OG_RETRY)
-                result = OG_RETRY;
-        }
+    if (w->pending == before + 1) {
+        w->pending = before;
+        return w->status;
     }
-    return result;
+    w->pending--;
+    return OG_PENDING;
+}
+
+int pipeline_run(struct pipeline *pl, size_t from, struct reactor *r, const struct otlp_payload *p,
+                 struct og_wait *w)
+{
+    if (from < pl->nprocessors) {
+        struct component *c = pl->processors[from];
+        return c->type->process(c, pl, from + 1, r, p, w);
+    }
+    if (pl->nexporters == 1)
+        return pl->exporters[0]->type->consume(pl->exporters[0], r, p, w);
+    unsigned before = w->pending;
+    og_wait_hold(w);
+    for (size_t j = 0; j < pl->nexporters; j++) {
+        struct component *ex = pl->exporters[j];
+        og_wait_merge(w, ex->type->consume(ex, r, p, w));
+    }
+    return pipeline_settle(w, before);
+}
+
+int pipeline_consume(struct pipeline *const *v, size_t n, struct reactor *r, const struct otlp_payload *p,
+                     struct og_wait *w)
+{
+    if (n == 1)
+        return pipeline_run(v[0], 0, r, p, w);
+    unsigned before = w->pending;
+    og_wait_hold(w);
+    for (size_t i = 0; i < n; i++)
+        og_wait_merge(w, pipeline_run(v[i], 0, r, p, w));
+    return pipeline_settle(w, before);
 }

@@ -4,20 +4,25 @@
  * otlp_http.c answer the requests. */
 #include "autoconf.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "component.h"
 #include "conn.h"
 #include "gateway.h"
+#include "http_req.h"
 #include "log.h"
 #include "reactor.h"
 #include "reactor_listen.h"
 #include "recv_otlp.h"
 
 enum { RECV_OTLP_GRPC, RECV_OTLP_HTTP, RECV_OTLP_PROTOCOLS };
+
+#define RECV_OTLP_STOP_WAIT_MS 5000     /* stop() waits this long for requests the pipelines hold */
 
 struct recv_otlp_grpc_conf {
     bool enabled;
@@ -46,6 +51,7 @@ struct recv_otlp_http_conf {
 struct recv_otlp_conf {
     struct recv_otlp_grpc_conf grpc;
     struct recv_otlp_http_conf http;
+    char *tenant_header;
 };
 
 #define RECV_OTLP_LIMIT_KEYS(type)                                                                              \
@@ -98,6 +104,8 @@ static const struct og_config_key recv_otlp_protocols_keys[] = {
 
 static const struct og_config_key recv_otlp_keys[] = {
     { "protocols", KEY_SECTION, NULL, 0, .sub = recv_otlp_protocols_keys, .doc = "grpc and/or http" },
+    { "tenant_header", KEY_STRING, NULL, offsetof(struct recv_otlp_conf, tenant_header),
+      .doc = "request header whose value is the tenant (X-Tenant-Id, X-Scope-OrgID); unset: one tenant, \"\"" },
     { NULL },
 };
 
@@ -109,6 +117,7 @@ struct recv_otlp {
     bool enabled[RECV_OTLP_PROTOCOLS];
     struct reactor_listen listen[RECV_OTLP_PROTOCOLS];
     struct conn_listener *listeners[RECV_OTLP_PROTOCOLS];  /* one per worker */
+    char tenant_header[HTTP_REQ_VALUE_MAX];                 /* lower case; "" for none */
     unsigned nworkers;
 };
 
@@ -121,6 +130,14 @@ static int recv_otlp_check(const void *conf, const char *id, const struct cfg_no
                                           "protocols.http.logs_url_path" };
     int line, col;
 
+    if (c->tenant_header != NULL && (strlen(c->tenant_header) >= HTTP_REQ_VALUE_MAX ||
+                                     strspn(c->tenant_header, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                              "0123456789-_.") != strlen(c->tenant_header) ||
+                                     c->tenant_header[0] == '\0')) {
+        config_yaml_pos(key, val, "tenant_header", &line, &col);
+        config_diag_error(d, line, col, "receivers.%s.tenant_header: '%s' is not a header name", id, c->tenant_header);
+        return -1;
+    }
     if (!c->grpc.enabled && !c->http.enabled) {
         config_yaml_pos(key, val, "protocols", &line, &col);
         config_diag_error(d, line, col, "receivers.%s: enable at least one of protocols.grpc and protocols.http",
@@ -147,6 +164,15 @@ static int recv_otlp_check(const void *conf, const char *id, const struct cfg_no
 static void recv_otlp_setup_protocols(struct recv_otlp *ro, const struct recv_otlp_conf *c)
 {
     struct recv_otlp_proto *g = &ro->proto[RECV_OTLP_GRPC], *h = &ro->proto[RECV_OTLP_HTTP];
+    const char *tenant_header = NULL;
+
+    if (c->tenant_header != NULL && c->tenant_header[0] != '\0') {
+        size_t i = 0;
+        for (; c->tenant_header[i] != '\0' && i + 1 < sizeof(ro->tenant_header); i++)
+            ro->tenant_header[i] = (char)tolower((unsigned char)c->tenant_header[i]);
+        ro->tenant_header[i] = '\0';
+        tenant_header = ro->tenant_header;
+    }
 
     ro->enabled[RECV_OTLP_GRPC] = c->grpc.enabled;
     g->route = &ro->route;
@@ -155,7 +181,7 @@ static void recv_otlp_setup_protocols(struct recv_otlp *ro, const struct recv_ot
         .grpc = true, .max_body_bytes = g->max_message_bytes + 5, .max_header_bytes = c->grpc.max_header_bytes,
         .max_headers = (uint32_t)c->grpc.max_headers, .max_concurrent_streams = (uint32_t)c->grpc.max_concurrent_streams,
         .max_connections = (uint32_t)c->grpc.max_connections, .idle_timeout_ms = c->grpc.idle_timeout_ms,
-        .handle = grpc_handle, .ctx = g, .id = ro->id,
+        .handle = grpc_handle, .ctx = g, .id = ro->id, .tenant_header = tenant_header,
     };
     ro->enabled[RECV_OTLP_HTTP] = c->http.enabled;
     h->route = &ro->route;
@@ -168,7 +194,7 @@ static void recv_otlp_setup_protocols(struct recv_otlp *ro, const struct recv_ot
         .grpc = false, .max_body_bytes = c->http.max_request_body_size, .max_header_bytes = c->http.max_header_bytes,
         .max_headers = (uint32_t)c->http.max_headers, .max_concurrent_streams = (uint32_t)c->http.max_concurrent_streams,
         .max_connections = (uint32_t)c->http.max_connections, .idle_timeout_ms = c->http.idle_timeout_ms,
-        .handle = otlp_http_handle, .ctx = h, .id = ro->id,
+        .handle = otlp_http_handle, .ctx = h, .id = ro->id, .tenant_header = tenant_header,
     };
 }
 
@@ -308,6 +334,14 @@ static void recv_otlp_stop(struct component *c)
     if (ro == NULL)
         return;
     recv_otlp_each_worker(ro, recv_otlp_on_worker_close, ro);
+    /* Requests the pipelines still hold (a batch filling, a spool commit) are answered on their workers,
+     * which are running, through connections that point at our listeners: wait for them. */
+    for (int i = 0; i < RECV_OTLP_STOP_WAIT_MS / 10 && recv_otlp_inflight(c) > 0; i++)
+        usleep(10000);
+    bool held = recv_otlp_inflight(c) > 0;
+    if (held)
+        log_warn(c->id, "stopping with %llu requests still held by the pipelines; they are answered when released",
+                 (unsigned long long)recv_otlp_inflight(c));
     log_info(c->id, "stopped accepted_spans=%llu accepted_metric_points=%llu accepted_log_records=%llu "
              "refused_spans=%llu refused_metric_points=%llu refused_log_records=%llu",
              (unsigned long long)atomic_load(&ro->route.accepted[OG_SIGNAL_TRACES]),
@@ -316,10 +350,12 @@ static void recv_otlp_stop(struct component *c)
              (unsigned long long)atomic_load(&ro->route.refused[OG_SIGNAL_TRACES]),
              (unsigned long long)atomic_load(&ro->route.refused[OG_SIGNAL_METRICS]),
              (unsigned long long)atomic_load(&ro->route.refused[OG_SIGNAL_LOGS]));
-    for (int p = 0; p < RECV_OTLP_PROTOCOLS; p++) {
+    for (int p = 0; p < RECV_OTLP_PROTOCOLS; p++)
         reactor_listen_close(&ro->listen[p]);
+    if (held)
+        return;     /* their connections still point here: left to the exit rather than freed under them */
+    for (int p = 0; p < RECV_OTLP_PROTOCOLS; p++)
         free(ro->listeners[p]);
-    }
     free(ro);
     c->state = NULL;
 }

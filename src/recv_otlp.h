@@ -40,14 +40,30 @@ enum otlp_ingest_result {
     OTLP_INGEST_UNROUTED,               /* 404 / UNIMPLEMENTED: no pipeline for the signal */
     OTLP_INGEST_RETRY,                  /* 503 / UNAVAILABLE */
     OTLP_INGEST_FAILED,                 /* 500 / INTERNAL */
+    OTLP_INGEST_PENDING,                /* the verdict comes later, through answer() */
+};
+
+/* One request in the pipelines. A front end embeds it in its own
+ * per-request state, fills route, signal and answer, and keeps it (and the
+ * connection's request) alive until the verdict. */
+struct otlp_ingest {
+    struct og_wait wait;                /* otlp_ingest's own */
+    struct recv_otlp_route *route;
+    enum og_signal signal;
+    uint64_t items;                     /* what the scan counted */
+    /* After OTLP_INGEST_PENDING: runs once, on the request's worker, with
+     * the verdict (never PENDING) and a reason for every result but OK. */
+    void (*answer)(struct otlp_ingest *in, enum otlp_ingest_result r, const char *why);
 };
 
 /* Validates the protobuf bytes in <pb> (made contiguous: at most one copy)
- * and runs them through the route's pipelines of <signal> for <tenant>
- * (borrowed; "" for none). Sets *why for every result but OK; *items to
- * what was counted. */
-enum otlp_ingest_result otlp_ingest(struct recv_otlp_route *route, enum og_signal signal, const char *tenant,
-                                    struct evbuffer *pb, uint64_t *items, const char **why);
+ * and runs them through the route's pipelines of in->signal for <tenant>
+ * (borrowed; "" for none). Returns the verdict, setting *why for every
+ * result but OK; or OTLP_INGEST_PENDING, and in->answer() gives the verdict
+ * later (the spool commits, a batch fills). <pb> and <tenant> are not needed
+ * once it returned. */
+enum otlp_ingest_result otlp_ingest(struct otlp_ingest *in, const char *tenant, struct evbuffer *pb,
+                                    const char **why);
 
 /* The two front ends: conn_serve handlers, ctx = struct recv_otlp_proto. */
 void grpc_handle(void *ctx, struct http_req *req);

@@ -9,15 +9,23 @@
 extern const struct og_component_type exp_debug_type;
 extern const struct og_component_type exp_file_type;
 extern const struct og_component_type exp_otlp_type;
+extern const struct og_component_type exp_otlp_grpc_type;
+extern const struct og_component_type exp_otlp_http_type;
+extern const struct og_component_type exp_otlphttp_type;
 extern const struct og_component_type ext_health_check_type;
 extern const struct og_component_type ext_spool_type;
+extern const struct og_component_type proc_batch_type;
 extern const struct og_component_type recv_otlp_type;
 
 const struct og_component_type *const registry_types[] = {
     &recv_otlp_type,
+    &proc_batch_type,
     &exp_debug_type,
     &exp_file_type,
     &exp_otlp_type,
+    &exp_otlp_grpc_type,
+    &exp_otlphttp_type,
+    &exp_otlp_http_type,
     &ext_health_check_type,
     &ext_spool_type,
     NULL,

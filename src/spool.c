@@ -66,15 +66,19 @@ static uint64_t spool_le_get(const uint8_t *p, int n)
 }
 
 /* Header layout, little-endian: version u8, signal u8, header size u16, attempts u32, items u64,
- * first_enqueue_ms i64. The header size lets a later version append fields that older readers skip. */
-void spool_header_encode(uint8_t *p, enum og_signal signal, uint64_t items, int64_t enq_ms, uint32_t attempts)
+ * first_enqueue_ms i64, encoding u8, 7 bytes reserved (zero). The header size lets a later version append
+ * fields that older readers skip. */
+void spool_header_encode(uint8_t *p, enum og_signal signal, uint64_t items, int64_t enq_ms, uint32_t attempts,
+                         unsigned encoding)
 {
+    memset(p, 0, SPOOL_HEADER_SIZE);
     p[0] = (uint8_t)SPOOL_FORMAT_VERSION;
     p[1] = (uint8_t)signal;
     spool_le_put(p + 2, SPOOL_HEADER_SIZE, 2);
     spool_le_put(p + 4, attempts, 4);
     spool_le_put(p + 8, items, 8);
     spool_le_put(p + 16, (uint64_t)enq_ms, 8);
+    p[24] = (uint8_t)encoding;
 }
 
 int spool_header_decode(const MDB_val *val, uint64_t seq, struct spool_item *it)
@@ -92,6 +96,7 @@ int spool_header_decode(const MDB_val *val, uint64_t seq, struct spool_item *it)
     it->attempts = (uint32_t)spool_le_get(p + 4, 4);
     it->items = spool_le_get(p + 8, 8);
     it->first_enqueue_ms = (int64_t)spool_le_get(p + 16, 8);
+    it->encoding = p[24];
     it->data = p + hlen;
     it->len = val->mv_size - hlen;
     return 0;
@@ -140,7 +145,7 @@ static struct spool_queue *spool_queue_new(struct spool *sp, const char *name, M
     q->dbi = dbi;
     q->max_bytes = sp->max_size;
     q->when_full = SPOOL_REJECT;
-    q->next_seq = 1;
+    q->next_seq = q->t_next_seq = 1;     /* a commit running now publishes t_next_seq: it must not be 0 */
     sp->queues[sp->nqueues++] = q;
     return q;
 }
@@ -394,12 +399,36 @@ int spool_queue_open(struct spool *sp, const char *name, uint64_t max_bytes, enu
     return 0;
 }
 
+unsigned spool_queues(struct spool *sp, const char *prefix, struct spool_queue **out, unsigned max)
+{
+    size_t plen = strlen(prefix);
+    unsigned n = 0;
+
+    pthread_mutex_lock(&sp->qlock);
+    for (unsigned i = 0; i < sp->nqueues; i++) {
+        if (strncmp(sp->queues[i]->name, prefix, plen) != 0)
+            continue;
+        if (n < max)
+            out[n] = sp->queues[i];
+        n++;
+    }
+    pthread_mutex_unlock(&sp->qlock);
+    return n;
+}
+
+const char *spool_queue_name(const struct spool_queue *q)
+{
+    return q->name;
+}
+
 void spool_queue_stats(const struct spool_queue *q, struct spool_stats *st)
 {
     st->queued_items = atomic_load(&q->queued_items);
     st->queued_bytes = atomic_load(&q->queued_bytes);
     st->dropped_full = atomic_load(&q->dropped_full);
     st->dropped_age = atomic_load(&q->dropped_age);
+    st->dropped_full_items = atomic_load(&q->dropped_full_items);
+    st->dropped_age_items = atomic_load(&q->dropped_age_items);
     st->refused = atomic_load(&q->refused);
     st->failed = atomic_load(&q->failed);
 }
@@ -435,20 +464,22 @@ static int spool_submit(struct spool *sp, struct spool_op *op)
     return rc;
 }
 
-int spool_put(struct spool_queue *q, enum og_signal signal, uint64_t items, const uint8_t *data, size_t len,
-              struct reactor *r, spool_done_fn done, void *arg)
+int spool_put(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, const uint8_t *data,
+              size_t len, struct reactor *r, spool_done_fn done, void *arg)
 {
     struct spool_op *op;
     int rc;
 
     if ((uint64_t)len > atomic_load(&q->max_bytes))
         return -1;
-    if ((op = calloc(1, sizeof(*op) + len)) == NULL)
+    if ((op = malloc(sizeof(*op) + len)) == NULL)  /* not calloc: zeroing megabytes only to overwrite them */
         return OG_RETRY;   /* out of memory now is a reason to retry later, not to fail the batch */
+    memset(op, 0, sizeof(*op));
     op->kind = SPOOL_OP_PUT;
     op->q = q;
     op->signal = signal;
     op->items = items;
+    op->encoding = encoding;
     op->enq_ms = spool_now_ms(CLOCK_REALTIME);
     op->r = r;
     op->done = done;

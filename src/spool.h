@@ -14,7 +14,10 @@
 #define SPOOL_FORMAT_VERSION 1u
 
 /* Bytes of the header in front of every stored batch. */
-#define SPOOL_HEADER_SIZE 24u
+#define SPOOL_HEADER_SIZE 32u
+
+/* Longest queue name. */
+#define SPOOL_NAME_MAX_LEN 200u
 
 /* Most named databases (queues) one environment holds, plus the meta database. */
 #define SPOOL_MAX_QUEUES 254u
@@ -41,6 +44,7 @@ struct spool_item {             /* a stored batch, as a reader sees it */
     uint64_t items;             /* spans / points / records */
     int64_t first_enqueue_ms;   /* CLOCK_REALTIME */
     uint32_t attempts;
+    unsigned encoding;          /* what the writer said the bytes are (0: plain OTLP; exporters define others) */
     const uint8_t *data;        /* the batch's OTLP bytes, borrowed from the read transaction: */
     size_t len;                 /* valid until spool_read_end() */
 };
@@ -49,6 +53,7 @@ struct spool_stats {            /* a snapshot; each field is read atomically on 
     uint64_t queued_items, queued_bytes;    /* committed and not yet deleted (bytes: OTLP bytes only) */
     uint64_t dropped_full;      /* batches deleted by drop_oldest to make room */
     uint64_t dropped_age;       /* batches deleted because older than max_age */
+    uint64_t dropped_full_items, dropped_age_items;     /* the spans / points / records those held */
     uint64_t refused;           /* puts answered OG_RETRY */
     uint64_t failed;            /* puts answered -1 (I/O error) */
 };
@@ -82,8 +87,8 @@ int spool_queue_open(struct spool *sp, const char *name, uint64_t max_bytes, enu
  * Returns OG_RETRY without calling done when the writer's input is at max_pending bytes (backpressure), and
  * -1 without calling done when the batch can never fit (larger than the queue's max_bytes) or after
  * spool_close began. Any thread; never blocks on disk. */
-int spool_put(struct spool_queue *q, enum og_signal signal, uint64_t items, const uint8_t *data, size_t len,
-              struct reactor *r, spool_done_fn done, void *arg);
+int spool_put(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, const uint8_t *data,
+              size_t len, struct reactor *r, spool_done_fn done, void *arg);
 
 /* Asynchronous delete of <seq> (acknowledged upstream). Cheap: one small message to the writer; deleting a
  * seq that is gone is fine. Returns 0, or -1 when out of memory or closing (the batch stays: at-least-once). */
@@ -106,6 +111,14 @@ void spool_reader_destroy(struct spool_reader *rd);    /* must not be mid-read; 
 int spool_read(struct spool_queue *q, uint64_t after, struct spool_item *items, size_t max, size_t *n,
                struct spool_reader *rd);
 void spool_read_end(struct spool_reader *rd);
+
+/* Copies a read item's bytes to <dst> (it->len bytes), before spool_read_end. */
+void spool_item_copy(const struct spool_item *it, uint8_t *dst);
+
+/* Fills <out> with up to <max> queues whose name starts with <prefix> (those found at open included) and
+ * returns how many there are. Main thread. */
+unsigned spool_queues(struct spool *sp, const char *prefix, struct spool_queue **out, unsigned max);
+const char *spool_queue_name(const struct spool_queue *q);
 
 /* Counters of <q> (cannot fail), and the environment's map size in bytes. */
 void spool_queue_stats(const struct spool_queue *q, struct spool_stats *st);

@@ -11,7 +11,8 @@
 
 #include "spool.h"
 
-#define SPOOL_NAME_MAX 200
+#define SPOOL_NAME_MAX SPOOL_NAME_MAX_LEN
+#define SPOOL_DROP_LOG_MS 10000     /* drops are logged at most this often per queue */
 
 enum spool_op_kind {
     SPOOL_OP_PUT,       /* store a batch; has a completion */
@@ -31,6 +32,7 @@ struct spool_op {
     bool skip;                      /* put: refused before the transaction (not applied) */
     enum og_signal signal;
     uint64_t items;
+    unsigned encoding;
     int64_t enq_ms;
     struct reactor *r;
     spool_done_fn done;
@@ -49,7 +51,10 @@ struct spool_queue {
     /* writer thread only (and spool_open before it starts): committed state, then the open transaction's */
     uint64_t next_seq, items, bytes, disk;
     uint64_t t_next_seq, t_items, t_bytes, t_disk, t_dropped_full, t_dropped_age;
+    uint64_t t_dropped_full_items, t_dropped_age_items;
+    int64_t drop_logged_ms;         /* when drops were last logged (monotonic) */
     _Atomic uint64_t queued_items, queued_bytes, dropped_full, dropped_age, refused, failed;
+    _Atomic uint64_t dropped_full_items, dropped_age_items;
 };
 
 struct spool {
@@ -90,7 +95,8 @@ struct spool {
 int64_t spool_now_ms(int clock);
 void spool_key_encode(uint8_t out[8], uint64_t seq);
 uint64_t spool_key_decode(const MDB_val *key);
-void spool_header_encode(uint8_t *p, enum og_signal signal, uint64_t items, int64_t enq_ms, uint32_t attempts);
+void spool_header_encode(uint8_t *p, enum og_signal signal, uint64_t items, int64_t enq_ms, uint32_t attempts,
+                         unsigned encoding);
 int spool_header_decode(const MDB_val *val, uint64_t seq, struct spool_item *it);
 uint64_t spool_disk_estimate(const struct spool *sp, size_t len);
 void spool_gate_enter(struct spool *sp);

@@ -6,7 +6,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -115,4 +118,16 @@ void spool_read_end(struct spool_reader *rd)
     mdb_txn_reset(rd->txn);
     rd->open = false;
     spool_gate_leave(rd->sp);
+}
+
+void spool_item_copy(const struct spool_item *it, uint8_t *dst)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = ((uintptr_t)it->data + page - 1) & ~(page - 1), to = ((uintptr_t)it->data + it->len) & ~(page - 1);
+
+    memcpy(dst, it->data, it->len);
+    /* A large batch has overflow pages of its own. Once copied, unmap them from this process: they stay in the
+     * page cache, but replaying a backlog no longer grows the resident set by the backlog's size. */
+    if (to > from)
+        (void)madvise((void *)from, to - from, MADV_DONTNEED);
 }

@@ -40,11 +40,27 @@ static void spool_writer_txn_reset(struct spool *sp)
         q->t_items = q->items;
         q->t_bytes = q->bytes;
         q->t_disk = q->disk;
-        q->t_dropped_full = q->t_dropped_age = 0;
+        q->t_dropped_full = q->t_dropped_age = q->t_dropped_full_items = q->t_dropped_age_items = 0;
     }
     pthread_mutex_unlock(&sp->qlock);
     sp->t_disk = sp->disk;
     sp->t_freed = false;
+}
+
+/* Says that a queue deleted unsent batches: at once the first time, then at most every SPOOL_DROP_LOG_MS with
+ * the totals, so a queue dropping at every commit is a line now and then, not a flood. */
+static void spool_writer_log_drops(struct spool_queue *q)
+{
+    int64_t now = spool_now_ms(CLOCK_MONOTONIC);
+
+    if (q->t_dropped_full + q->t_dropped_age == 0)
+        return;
+    if (q->drop_logged_ms != 0 && now - q->drop_logged_ms < SPOOL_DROP_LOG_MS)
+        return;
+    q->drop_logged_ms = now;
+    log_warn(spool_log, "queue %s: deleted unsent, in all: %llu items to make room (when_full: drop_oldest), "
+             "%llu items older than max_age", q->name, (unsigned long long)atomic_load(&q->dropped_full_items),
+             (unsigned long long)atomic_load(&q->dropped_age_items));
 }
 
 /* After a successful commit the transaction's counts become the committed ones and are published. */
@@ -61,10 +77,21 @@ static void spool_writer_txn_publish(struct spool *sp)
         atomic_store(&q->queued_bytes, q->bytes);
         atomic_fetch_add(&q->dropped_full, q->t_dropped_full);
         atomic_fetch_add(&q->dropped_age, q->t_dropped_age);
+        atomic_fetch_add(&q->dropped_full_items, q->t_dropped_full_items);
+        atomic_fetch_add(&q->dropped_age_items, q->t_dropped_age_items);
+        spool_writer_log_drops(q);
     }
     pthread_mutex_unlock(&sp->qlock);
     sp->disk = sp->t_disk;
     sp->freed = sp->t_freed;
+}
+
+/* The item count in a stored value's header (0 when it is not ours to read). */
+static uint64_t spool_writer_items_of(const MDB_val *v)
+{
+    struct spool_item it;
+
+    return spool_header_decode(v, 0, &it) == 0 ? it.items : 0;
 }
 
 static void spool_writer_forget(struct spool *sp, struct spool_queue *q, size_t vlen)
@@ -86,18 +113,22 @@ static int spool_writer_drop_first(struct spool *sp, MDB_txn *txn, struct spool_
 {
     MDB_cursor *c;
     MDB_val k, v;
+    uint64_t items = 0;
     int rc = mdb_cursor_open(txn, q->dbi, &c);
 
     if (rc != 0)
         return rc;
     rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-    if (rc == 0)
+    if (rc == 0) {
+        items = spool_writer_items_of(&v);     /* before the delete frees its pages */
         rc = mdb_cursor_del(c, 0);
+    }
     mdb_cursor_close(c);
     if (rc != 0)
         return rc;
     spool_writer_forget(sp, q, v.mv_size);
     q->t_dropped_full++;
+    q->t_dropped_full_items += items;
     return 0;
 }
 
@@ -131,7 +162,7 @@ static int spool_writer_put(struct spool *sp, MDB_txn *txn, struct spool_op *op)
     spool_key_encode(kbuf, q->t_next_seq);
     if ((rc = mdb_put(txn, q->dbi, &k, &v, MDB_APPEND | MDB_RESERVE)) != 0)
         return rc;
-    spool_header_encode(v.mv_data, op->signal, op->items, op->enq_ms, 0);
+    spool_header_encode(v.mv_data, op->signal, op->items, op->enq_ms, 0, op->encoding);
     if (op->len > 0)
         memcpy((uint8_t *)v.mv_data + SPOOL_HEADER_SIZE, op->data, op->len);
     op->seq = q->t_next_seq++;
@@ -148,18 +179,23 @@ static int spool_writer_delete(struct spool *sp, MDB_txn *txn, struct spool_op *
 {
     uint8_t kbuf[8];
     MDB_val k = { sizeof(kbuf), kbuf }, v;
+    uint64_t items = 0;
     int rc;
 
     spool_key_encode(kbuf, op->seq);
     rc = mdb_get(txn, op->q->dbi, &k, &v);
-    if (rc == 0)
+    if (rc == 0) {
+        items = spool_writer_items_of(&v);     /* before the delete frees its pages */
         rc = mdb_del(txn, op->q->dbi, &k, NULL);
+    }
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc == 0) {
         spool_writer_forget(sp, op->q, v.mv_size);
-        if (op->kind == SPOOL_OP_EXPIRE)
+        if (op->kind == SPOOL_OP_EXPIRE) {
             op->q->t_dropped_age++;
+            op->q->t_dropped_age_items += items;
+        }
     }
     return rc;
 }
@@ -182,7 +218,7 @@ static int spool_writer_bump(MDB_txn *txn, struct spool_op *op)
         return 0;   /* the count is advisory: skipping one bump loses nothing */
     memcpy(copy, v.mv_data, v.mv_size);
     nv = (MDB_val){ v.mv_size, copy };
-    spool_header_encode(copy, it.signal, it.items, it.first_enqueue_ms, it.attempts + 1);
+    spool_header_encode(copy, it.signal, it.items, it.first_enqueue_ms, it.attempts + 1, it.encoding);
     rc = mdb_put(txn, op->q->dbi, &k, &nv, 0);
     free(copy);
     return rc;

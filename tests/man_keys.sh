@@ -28,6 +28,12 @@ for section in receivers processors exporters extensions; do
     [ -n "$types" ] || continue
     echo "$section:" >>"$cfg"
     for t in $types; do
+        # The loader lists alias types too: otlp_grpc and otlp_http are the
+        # otlp and otlphttp exporters under their other names, with the same
+        # keys, documented once under exporters.otlp and exporters.otlphttp.
+        case "$section/$t" in
+        exporters/otlp_*) continue ;;
+        esac
         echo "  $t:" >>"$cfg"
         # what a type needs to load, and its optional sections switched on
         # so that their keys are printed too
@@ -35,6 +41,7 @@ for section in receivers processors exporters extensions; do
         receivers/otlp) printf '    protocols:\n      grpc:\n      http:\n' >>"$cfg" ;;
         exporters/file) printf '    path: %s/out\n    rotation:\n' "$OG_TMP" >>"$cfg" ;;
         exporters/otlp) printf '    endpoint: 127.0.0.1:4317\n' >>"$cfg" ;;
+        exporters/otlphttp) printf '    endpoint: http://127.0.0.1:4318\n' >>"$cfg" ;;
         esac
         [ "$section" = extensions ] && extensions="$extensions${extensions:+, }$t"
     done

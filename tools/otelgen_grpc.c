@@ -78,7 +78,9 @@ static void otelgen_grpc_end(struct otelgen_grpc *c, const char *why)
     char reason[OTELGEN_CONN_MESSAGE_MAX];
 
     snprintf(reason, sizeof reason, "%s", why != NULL ? why : "connection ended with requests in flight");
-    /* Drop the output first: it may refer to the stream bodies freed below. */
+    /* Drop the output first: it may refer to the stream bodies freed below. A socket bufferevent keeps the
+     * start of its output frozen, which makes a drain a silent no-op: unfreeze it first. */
+    evbuffer_unfreeze(bufferevent_get_output(c->bev), 1);
     evbuffer_drain(bufferevent_get_output(c->bev), evbuffer_get_length(bufferevent_get_output(c->bev)));
     for (unsigned i = 0; i < c->env.depth; i++) {
         if (c->streams[i].id != 0) {

@@ -64,7 +64,9 @@ static void otelgen_http_end(struct otelgen_http *c, const char *why)
     if (c->busy)
         otelgen_worker_answered(w, &c->req,
                                 &(struct otelgen_answer){ .kind = OTELGEN_ANSWER_FAILED, .message = reason });
-    /* Drop the output first: it may refer to the body freed below. */
+    /* Drop the output first: it may refer to the body freed below. A socket bufferevent keeps the
+     * start of its output frozen, which makes a drain a silent no-op: unfreeze it first. */
+    evbuffer_unfreeze(bufferevent_get_output(c->bev), 1);
     evbuffer_drain(bufferevent_get_output(c->bev), evbuffer_get_length(bufferevent_get_output(c->bev)));
     otelgen_payload_body_dispose(&c->body);
     bufferevent_free(c->bev);

@@ -6,10 +6,9 @@
 #include <time.h>
 
 #include "otelgen_retry.h"
-#include "util/base64.h"
+#include "exp_otlp_answer.h"
 
 #define OTELGEN_RETRY_MAX_ADVICE_MS (24LL * 3600 * 1000)  /* a server asking for more is not taken at its word */
-#define OTELGEN_RETRY_DETAILS_MAX 2048                    /* decoded bytes of grpc-status-details-bin we read */
 
 enum {
     OTELGEN_RETRY_GRPC_CANCELLED = 1,
@@ -125,123 +124,16 @@ void otelgen_retry_parse_pushback(const uint8_t *v, size_t len, struct otelgen_a
 
 /* ---- grpc-status-details-bin ---- */
 
-/* Base64, padded or not (gRPC accepts both). Returns the decoded length, or 0 when it is not base64 or
- * does not fit. */
-static size_t otelgen_retry_b64(const uint8_t *in, size_t len, uint8_t *out, size_t room)
-{
-    while (len > 0 && in[len - 1] == '=')
-        len--;
-    if (len * 3 / 4 > room)
-        return 0;
-    long n = base64_decode((const char *)in, len, out);
-    return n < 0 ? 0 : (size_t)n;
-}
-
-/* One protobuf field: its number, and its varint value or its bytes. Returns 0, or -1 at the end or on
- * anything malformed (which ends the walk: nothing from a broken message is trusted). */
-struct otelgen_retry_field {
-    uint32_t number;
-    uint64_t varint;
-    const uint8_t *bytes;
-    size_t len;
-};
-
-static int otelgen_retry_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    *v = 0;
-    for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
-        uint8_t b = *(*p)++;
-        *v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return 0;
-    }
-    return -1;
-}
-
-static int otelgen_retry_next_field(const uint8_t **p, const uint8_t *end, struct otelgen_retry_field *f)
-{
-    uint64_t tag, v;
-
-    if (*p >= end || otelgen_retry_varint(p, end, &tag) != 0)
-        return -1;
-    *f = (struct otelgen_retry_field){ .number = (uint32_t)(tag >> 3) };
-    switch (tag & 7) {
-    case 0: return otelgen_retry_varint(p, end, &f->varint);
-    case 1: v = 8; break;
-    case 5: v = 4; break;
-    case 2:
-        if (otelgen_retry_varint(p, end, &v) != 0)
-            return -1;
-        f->bytes = *p;
-        f->len = (size_t)v;
-        break;
-    default: return -1;
-    }
-    if (v > (uint64_t)(end - *p))
-        return -1;
-    *p += v;
-    return 0;
-}
-
-/* google.rpc.RetryInfo { google.protobuf.Duration retry_delay = 1; }, Duration { seconds = 1; nanos = 2 }. */
-static int64_t otelgen_retry_info_delay(const uint8_t *p, const uint8_t *end)
-{
-    struct otelgen_retry_field f, d;
-    int64_t ms = 0;
-
-    while (otelgen_retry_next_field(&p, end, &f) == 0) {
-        if (f.number != 1 || f.bytes == NULL)
-            continue;
-        const uint8_t *q = f.bytes, *qend = f.bytes + f.len;
-        while (otelgen_retry_next_field(&q, qend, &d) == 0) {
-            if (d.number == 1 && d.bytes == NULL && d.varint <= OTELGEN_RETRY_MAX_ADVICE_MS / 1000)
-                ms += (int64_t)d.varint * 1000;
-            else if (d.number == 2 && d.bytes == NULL && d.varint < 1000000000)
-                ms += (int64_t)(d.varint + 999999) / 1000000;
-        }
-    }
-    return ms;
-}
-
-/* google.protobuf.Any { string type_url = 1; bytes value = 2; }: true when it is a RetryInfo. */
-static bool otelgen_retry_any(const uint8_t *p, const uint8_t *end, int64_t *delay_ms)
-{
-    static const char type[] = "google.rpc.RetryInfo";
-    const size_t tlen = sizeof type - 1;
-    struct otelgen_retry_field f;
-    const uint8_t *value = NULL, *value_end = NULL;
-    bool is_retry_info = false;
-
-    while (otelgen_retry_next_field(&p, end, &f) == 0) {
-        if (f.number == 1 && f.bytes != NULL)
-            is_retry_info = f.len >= tlen && memcmp(f.bytes + f.len - tlen, type, tlen) == 0 &&
-                            (f.len == tlen || f.bytes[f.len - tlen - 1] == '/');
-        else if (f.number == 2 && f.bytes != NULL) {
-            value = f.bytes;
-            value_end = f.bytes + f.len;
-        }
-    }
-    if (!is_retry_info)
-        return false;
-    *delay_ms = value != NULL ? otelgen_retry_info_delay(value, value_end) : 0;
-    return true;
-}
-
+/* A google.rpc.RetryInfo in it makes RESOURCE_EXHAUSTED retryable; its delay, when not zero, is the wait. The
+ * exporter's reader (exp_otlp_answer.c) reads it. */
 void otelgen_retry_parse_details(const uint8_t *v, size_t len, struct otelgen_answer *a)
 {
-    uint8_t buf[OTELGEN_RETRY_DETAILS_MAX];
-    size_t n = otelgen_retry_b64(v, len, buf, sizeof buf);
-    const uint8_t *p = buf, *end = buf + n;
-    struct otelgen_retry_field f;
-    int64_t delay;
+    struct exp_otlp_answer ea = { .grpc_status = -1, .retry_after_ms = -1 };
 
-    /* google.rpc.Status { int32 code = 1; string message = 2; repeated google.protobuf.Any details = 3; } */
-    while (otelgen_retry_next_field(&p, end, &f) == 0) {
-        if (f.number != 3 || f.bytes == NULL || !otelgen_retry_any(f.bytes, f.bytes + f.len, &delay))
-            continue;
-        a->retry_info = true;
-        if (delay > 0)
-            a->retry_after_ms = delay;
+    exp_otlp_answer_status_bin(v, len, &ea);
+    if (!ea.retry_info)
         return;
-    }
+    a->retry_info = true;
+    if (ea.retry_after_ms > 0 && ea.retry_after_ms <= OTELGEN_RETRY_MAX_ADVICE_MS)
+        a->retry_after_ms = ea.retry_after_ms;
 }

@@ -68,13 +68,14 @@ struct otelgen_sink_worker {
 
 /* Takes a request after --out did: a request the file refuses (its buffer is full) is not counted, and the
  * client is told to retry. */
-static int otelgen_sink_worker_consume(struct component *c, struct reactor *r, const struct otlp_payload *p)
+static int otelgen_sink_worker_consume(struct component *c, struct reactor *r, const struct otlp_payload *p,
+                                       struct og_wait *wait)
 {
     struct otelgen_sink_worker *w = c->state;
     struct component *file = w->conf->file;
 
     if (file != NULL) {
-        int rc = file->type->consume(file, r, p);
+        int rc = file->type->consume(file, r, p, wait);    /* the file exporter answers at once */
         if (rc != 0)
             return rc;
     }

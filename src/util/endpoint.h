@@ -11,4 +11,10 @@
  * (config_schema_check_endpoint); this only cuts. */
 int endpoint_split(const char *endpoint, char *host, size_t hostlen, char *port, size_t portlen);
 
+/* Splits "http://host[:port][/path]" (port 80 when absent; "[v6]" hosts;
+ * path "" when absent) into its parts. Returns 0, or -1 with *why set: not
+ * http (https needs TLS), no host, a bad port, a part too long. */
+int endpoint_parse_url(const char *url, char *host, size_t hostlen, char *port, size_t portlen, char *path,
+                       size_t pathlen, const char **why);
+
 #endif

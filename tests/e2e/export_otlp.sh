@@ -5,68 +5,12 @@
 # sending queue (the sender is told to retry, nothing accepted is lost), a bounded stop with a backlog
 # (what is lost is counted), configured headers, config errors.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
-OTELGATE=${OTELGATE:-/tmp/b/otelgate}
-OTELGEN=${OTELGEN:-/tmp/b/otelgen}
-if [ ! -x "$OTELGEN" ]; then
-    echo "Bail out! OTELGEN is not set to an executable otelgen (got '$OTELGEN')"
-    exit 1
-fi
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sink_lib.sh"
 cd "$OG_TMP" || exit 0
 
 N=20            # requests per send, 100 items each
 ITEMS=$((N * 100))
-SINK_PID='' SINK_G='' SINK_C=''
-
-sink_ready()
-{
-    ! proc_alive "$SINK_PID" ||
-        [ "$(curl -s --noproxy '*' --max-time 1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SINK_C/stats")" = 200 ]
-}
-
-# start_sink [ARGS...]: a sink on SINK_G (gRPC) and SINK_C (control), picked once and kept across restarts.
-start_sink()
-{
-    og_seq=$((og_seq + 1))
-    [ -n "$SINK_G" ] || { SINK_G=$(free_port) && SINK_C=$(free_port) && SINK_H=$(free_port); } || return 1
-    "$OTELGEN" sink --grpc "127.0.0.1:$SINK_G" --http "127.0.0.1:$SINK_H" --control "127.0.0.1:$SINK_C" "$@" \
-        >"$OG_TMP/sink.$og_seq.out" 2>"$OG_TMP/sink.$og_seq.err" </dev/null &
-    SINK_PID=$!
-    og_pids="$og_pids $SINK_PID"
-    wait_until 10 sink_ready && proc_alive "$SINK_PID"
-}
-
-stop_sink()
-{
-    kill -TERM "$SINK_PID" 2>/dev/null
-    wait_exit "$SINK_PID" 10
-}
-
-ctl()   # METHOD PATH [CURL ARGS...]
-{
-    local method=$1 path=$2
-    shift 2
-    http "$method" "http://127.0.0.1:$SINK_C$path" "$@"
-}
-
-# count WHAT...: from /stats, each WHAT a dotted path ("traces.unique"); "?" when absent.
-count()
-{
-    ctl GET /stats
-    python3 -c '
-import json, sys
-d = json.loads(sys.argv[1])
-out = []
-for p in sys.argv[2:]:
-    v = d
-    try:
-        for k in p.split("."):
-            v = v[int(k)] if isinstance(v, list) else v[k]
-    except (KeyError, IndexError, ValueError):
-        v = "?"
-    out.append(str(v))
-print(" ".join(out))' "$HTTP_BODY" "$@" 2>/dev/null || echo "?"
-}
 
 # otlp_config PATH [EXPORTER LINES...]: otlp receiver (gRPC) -> otlp exporter to the sink, every signal.
 otlp_config()

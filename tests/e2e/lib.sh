@@ -150,6 +150,7 @@ OG_TMP=$(mktemp -d "${TMPDIR:-/tmp}/otelgate-e2e.XXXXXX") || {
     exit 1
 }
 og_pids=""      # every process started in the background, killed on exit
+og_mounts=""    # mount points (a small tmpfs for a full disk), unmounted on exit once the processes are gone
 og_seq=0        # numbers the log files
 
 og_cleanup()
@@ -160,6 +161,9 @@ og_cleanup()
     done
     for p in $og_pids; do
         wait "$p" 2>/dev/null
+    done
+    for p in $og_mounts; do
+        mountpoint -q "$p" 2>/dev/null && { umount "$p" 2>/dev/null || umount -l "$p" 2>/dev/null; }
     done
     if [ -n "${OG_E2E_KEEP:-}" ]; then
         diag "temporary directory kept: $OG_TMP"
@@ -365,12 +369,25 @@ wait_exit()
     if wait_until "$2" eval '! proc_alive '"$1"; then
         wait "$1" 2>/dev/null
         OG_RC=$?
+        og_forget "$1"
         return 0
     fi
     kill -KILL "$1" 2>/dev/null
     wait "$1" 2>/dev/null
     OG_RC=timeout
+    og_forget "$1"
     return 1
+}
+
+# og_forget PID: a process reaped is no longer ours to kill at exit: its PID may belong to another process
+# by then (a kill -9 loop reaps an otelgate every second or so).
+og_forget()
+{
+    local p rest=
+    for p in $og_pids; do
+        [ "$p" = "$1" ] || rest="$rest $p"
+    done
+    og_pids=$rest
 }
 
 # stop_daemon [SIGNAL [SECONDS]]: sends SIGNAL (TERM) to the last daemon and

@@ -1,7 +1,8 @@
 /* fuzz_request.c: the whole intake path as a client drives it. The input is
  * written to one end of a socketpair whose other end is a real connection of
  * a real worker loop: conn -> h1 or h2 -> otlp_http or grpc -> inflate, JSON,
- * scan -> pipeline -> an exporter that takes everything. The first byte
+ * scan -> pipeline -> an exporter that takes everything, now or (as the
+ * spool does) a loop turn later, or refuses it for now. The first byte
  * chooses how the rest is sent:
  *   0: raw bytes to the HTTP port (the HTTP/1 parser, h2 preface detection)
  *   1: one OTLP/HTTP request whose body is the rest (content type, encoding
@@ -28,9 +29,26 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int fuzz_consume(struct component *c, struct reactor *r, const struct otlp_payload *p)
+static struct event_base *fuzz_base;
+
+static void fuzz_release(evutil_socket_t fd, short what, void *arg)
 {
-    return p->len % 7 == 3 ? OG_RETRY : 0;   /* now and then the gateway is "full" */
+    (void)fd;
+    (void)what;
+    og_wait_release(arg, 0);
+}
+
+static int fuzz_consume(struct component *c, struct reactor *r, const struct otlp_payload *p, struct og_wait *w)
+{
+    static const struct timeval now = { 0, 0 };
+
+    if (p->len % 7 == 3)
+        return OG_RETRY;    /* now and then the gateway is "full" */
+    if (p->len % 5 == 1 && event_base_once(fuzz_base, -1, EV_TIMEOUT, fuzz_release, w, &now) == 0) {
+        og_wait_hold(w);    /* and now and then the answer comes later, as after a spool commit */
+        return OG_PENDING;
+    }
+    return 0;
 }
 
 static const struct og_config_key fuzz_keys[] = { { .name = NULL } };
@@ -187,6 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .handle = grpc ? grpc_handle : otlp_http_handle, .ctx = &proto, .id = "fuzz",
     };
     struct event_base *base = event_base_new();
+    fuzz_base = base;
     struct evbuffer *input = evbuffer_new();
     conn_listener_init(&l, base, &proto.serve);
     if (data[0] % 3 == 0)

@@ -95,7 +95,7 @@ static size_t put_many(struct spool_queue *q, unsigned first, size_t n, size_t l
     for (size_t i = 0; i < n; i++) {
         t[i] = (struct ticket){ .w = &waiter };
         fill(buf, len, first + (unsigned)i);
-        assert_int_equal(spool_put(q, OG_SIGNAL_LOGS, 3, buf, len, rx, on_done, &t[i]), 0);
+        assert_int_equal(spool_put(q, OG_SIGNAL_LOGS, 3, 0, buf, len, rx, on_done, &t[i]), 0);
     }
     wait_tickets(t, n);
     for (size_t i = 0; i < n; i++)
@@ -237,6 +237,39 @@ static void test_fifo_ack_attempts(void **state)
     remove_dir(dir);
 }
 
+/* A queue opened while the writer runs (a new tenant) starts at seq 1, so a reader from 0 finds its first batch;
+ * and spool_queues() lists queues by prefix. */
+static void test_queue_opened_late(void **state)
+{
+    char *dir = make_dir();
+    struct spool *sp = open_spool(dir, 64 << 20);
+    struct spool_queue *q1 = open_queue(sp, "otlp|a", 0, SPOOL_REJECT, 0), *found[16];
+    struct ticket t[200], t2[1];
+    uint8_t buf[100];
+    unsigned idx[4];
+
+    fill(buf, sizeof(buf), 0);
+    for (unsigned k = 0; k < 10; k++) {
+        char name[32];
+        /* open each queue while the writer is busy with q1's group: its commit must not reset the new one */
+        for (size_t i = 0; i < 20; i++) {
+            t[k * 20 + i] = (struct ticket){ .w = &waiter };
+            assert_int_equal(spool_put(q1, OG_SIGNAL_LOGS, 3, 0, buf, sizeof(buf), rx, on_done, &t[k * 20 + i]), 0);
+        }
+        snprintf(name, sizeof(name), "otlp|t%u", k);
+        struct spool_queue *q2 = open_queue(sp, name, 0, SPOOL_REJECT, 0);
+        assert_int_equal(put_many(q2, 10 + k, 1, 100, t2), 1);
+        assert_int_equal(read_all(sp, q2, idx, 4), 1);
+        assert_int_equal(idx[0], 10 + k);
+    }
+    wait_tickets(t, 200);
+    assert_int_equal(spool_queues(sp, "otlp|", found, 16), 11);
+    assert_int_equal(spool_queues(sp, "other|", found, 16), 0);
+    assert_string_equal(spool_queue_name(found[1]), "otlp|t0");
+    spool_close(sp);
+    remove_dir(dir);
+}
+
 static void test_reopen_finds_all(void **state)
 {
     char *dir = make_dir();
@@ -290,7 +323,7 @@ static void test_full_reject(void **state)
         assert_int_equal(idx[i], i);
     /* a batch larger than the queue can ever hold is refused at once */
     uint8_t big[10001] = { 0 };
-    assert_int_equal(spool_put(q, OG_SIGNAL_TRACES, 1, big, sizeof(big), rx, on_done, NULL), -1);
+    assert_int_equal(spool_put(q, OG_SIGNAL_TRACES, 1, 0, big, sizeof(big), rx, on_done, NULL), -1);
     spool_close(sp);
     remove_dir(dir);
 }
@@ -536,7 +569,7 @@ static int crash_child(const char *dir, const char *first)
     for (unsigned i = start; i < start + CRASH_SPAN; i++) {
         size_t len = 1000 + (i * 7919u) % 19000;
         fill(buf, len, i);
-        while (spool_put(q, OG_SIGNAL_TRACES, 1, buf, len, reactor_pool_get(pool, 0), crash_on_done,
+        while (spool_put(q, OG_SIGNAL_TRACES, 1, 0, buf, len, reactor_pool_get(pool, 0), crash_on_done,
                          (void *)(uintptr_t)i) == OG_RETRY)
             usleep(1000);
     }
@@ -670,6 +703,7 @@ int main(int argc, char **argv)
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fifo_ack_attempts),
+        cmocka_unit_test(test_queue_opened_late),
         cmocka_unit_test(test_reopen_finds_all),
         cmocka_unit_test(test_full_reject),
         cmocka_unit_test(test_full_drop_oldest),

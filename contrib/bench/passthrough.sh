@@ -1,0 +1,118 @@
+#!/bin/bash
+# passthrough.sh: the durable path end to end. otelgen send (gRPC, --retry)
+# -> otelgate (workers: 1; the whole process, spool writer and exporter
+# threads included, pinned to CPU 0) -> batch -> LMDB spool (sync: always)
+# -> otlp exporter -> otelgen sink (CPU 1, with the sender).
+#
+# 1. passthrough: timed until the sink holds every span; spans/s end to end,
+#    the gateway's CPU seconds per 1M spans, its peak RSS, loss/duplicates.
+# 2. replay: the same spans sent while the sink is down (all spooled), then
+#    the sink starts: the time until it holds them all is the replay rate.
+#
+#   contrib/bench/passthrough.sh [OTELGATE] [OTELGEN]      (run from the tree)
+#   SPANS=2000000 COMPRESSION=gzip contrib/bench/passthrough.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+otelgate=${1:-$here/../../otelgate}
+otelgen=${2:-$here/../../otelgen}
+spans=${SPANS:-1000000}
+compression=${COMPRESSION:-none}
+tmp=$(mktemp -d)
+sink= gw=
+trap 'kill $gw $sink 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+peak_rss_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
+# sample_rss PID: largest anonymous and file-backed RSS seen, sampled every 50 ms until killed; LMDB's
+# map pages the exporter reads count as file-backed (page cache, reclaimable), the rest is anonymous
+sample_rss() {
+    local a f ma=0 mf=0
+    trap 'echo "$ma $mf" > "$tmp/rss.$1"; exit 0' TERM
+    while read -r a f < <(awk '/^RssAnon/ { a = $2 } /^RssFile/ { f = $2 } END { print a, f }' "/proc/$1/status" 2>/dev/null); do
+        [ -n "$a" ] || break
+        [ "$a" -gt "$ma" ] && ma=$a
+        [ "$f" -gt "$mf" ] && mf=$f
+        sleep 0.05
+    done
+}
+stats() {
+    curl -s http://127.0.0.1:19319/stats |
+        python3 -c 'import json, sys; t = json.load(sys.stdin)["traces"]; print(t["unique"], t["duplicates"])'
+}
+
+cat >"$tmp/gw.yaml" <<YAML
+receivers:
+  otlp: { protocols: { grpc: { endpoint: 127.0.0.1:19417 } } }
+processors:
+  batch: { send_batch_size: 8192, timeout: 200ms }
+exporters:
+  otlp:
+    endpoint: 127.0.0.1:19317
+    compression: $compression
+    retry_on_failure: { initial_interval: 100ms, max_interval: 1s }
+    sending_queue: { storage: spool, num_consumers: 8 }
+extensions:
+  spool: { directory: $tmp/spool, max_size: 8GiB, sync: ${SYNC:-always} }
+service:
+  workers: 1
+  extensions: [spool]
+  pipelines:
+    traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
+YAML
+
+start_sink() {
+    taskset -c 1 "$otelgen" sink --grpc 127.0.0.1:19317 --http 127.0.0.1:19318 --control 127.0.0.1:19319 \
+        >/dev/null 2>&1 &
+    sink=$!
+    sleep 0.5
+}
+start_gateway() {
+    taskset -c 0 "$otelgate" -c "$tmp/gw.yaml" 2>>"$tmp/gw.log" &
+    gw=$!
+    sleep 1
+}
+# wait_all: until the sink holds every span (or 60 s without progress); prints "unique duplicates"
+wait_all() {
+    local u=0 d=0 last=-1 still=0
+    while [ "$still" -lt 1200 ]; do
+        read -r u d < <(stats)
+        [ "${u:-0}" -ge "$spans" ] && break
+        if [ "$u" = "$last" ]; then still=$((still + 1)); else still=0 last=$u; fi
+        sleep 0.05
+    done
+    echo "$u $d"
+}
+report() {  # NAME T0 C0 SAMPLER
+    local t1 c1 u d anon file
+    read -r u d < <(wait_all)
+    t1=$(date +%s.%N) c1=$(cpu_ticks "$gw")
+    kill -TERM "$4"; wait "$4" 2>/dev/null || true
+    read -r anon file < "$tmp/rss.$gw"
+    python3 -c 'import sys; name, spans, t0, t1, c0, c1, hz, rss, anon, file, u, d = sys.argv[1:]
+secs = float(t1) - float(t0); cpu = (int(c1) - int(c0)) / int(hz)
+print("%-11s %9.0f spans/s  %5.2f gateway CPU s per 1M spans  peak RSS %5.1f MiB (anon %5.1f, file %5.1f)  "
+      "%s/%s arrived, %s duplicates" % (name, int(spans) / secs, cpu / (int(spans) / 1e6), int(rss) / 1024,
+      int(anon) / 1024, int(file) / 1024, u, spans, d))' \
+        "$1" "$spans" "$2" "$t1" "$3" "$c1" "$(getconf CLK_TCK)" "$(peak_rss_kib "$gw")" "$anon" "$file" "$u" "$d"
+}
+
+echo "otelgen send -> otelgate (workers: 1, CPU 0) -> batch -> spool (sync: ${SYNC:-always}) -> otlp ($compression)" \
+     "-> otelgen sink; $spans spans in requests of 100"
+start_sink
+start_gateway
+sample_rss "$gw" & sampler=$!
+c0=$(cpu_ticks "$gw") t0=$(date +%s.%N)
+taskset -c 1 "$otelgen" send --protocol grpc -n $((spans / 100)) --concurrency ${CONCURRENCY:-256} --retry 127.0.0.1:19417 >/dev/null
+report passthrough "$t0" "$c0" "$sampler"
+kill -TERM "$sink"; wait "$sink" 2>/dev/null || true
+
+# replay: spool everything with the sink down, then time the drain alone
+taskset -c 1 "$otelgen" send --protocol grpc -n $((spans / 100)) --concurrency ${CONCURRENCY:-256} --retry 127.0.0.1:19417 >/dev/null
+echo "spooled: $(du -sh "$tmp/spool" | cut -f1) on disk"
+sample_rss "$gw" & sampler=$!
+c0=$(cpu_ticks "$gw") t0=$(date +%s.%N)
+start_sink
+report replay "$t0" "$c0" "$sampler"
+kill -TERM "$gw" "$sink"
+wait "$gw" "$sink" 2>/dev/null || true
+gw= sink=

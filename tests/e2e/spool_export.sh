@@ -1,0 +1,182 @@
+#!/bin/sh
+# spool_export.sh: exporters with sending_queue.storage: spool, end to end: otelgen send -> otelgate (otlp
+# receiver -> otlp or otlphttp exporter, queue in the LMDB spool) -> otelgen sink, counting items sent,
+# acknowledged and received. Happy path for each signal over both exporters with and without the batch
+# processor; an upstream down for the whole send (the backlog is in the spool, then delivered); permanent
+# rejections (dropped, counted, the queue moves on); one tenant's upstream failing while the other's flows;
+# SIGTERM with a backlog, and a restart that delivers it.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/spool_lib.sh"
+
+N=20            # requests per send, 100 items each
+ITEMS=$((N * 100))
+
+if ! start_sink; then
+    echo "Bail out! otelgen sink did not start"
+    exit 1
+fi
+
+# ------------------------------------------------------ 1. happy path ----
+
+# Each signal through each exporter, with and without the batch processor; the client alternates between
+# OTLP/gRPC and OTLP/HTTP so that both receivers feed the spool.
+for exporter in otlp otlphttp; do
+    for batch in 0 1; do
+        what="happy path ($exporter exporter, batch processor $([ $batch = 1 ] && echo on || echo off))"
+        rm -rf "$SPOOL_DIR"
+        reset_sink
+        comp=none
+        [ "$batch" = 1 ] && comp=gzip
+        spool_config "cfg1.$exporter.$batch.yaml" exporter="$exporter" batch="$batch" compression="$comp"
+        if ! start_daemon "cfg1.$exporter.$batch.yaml"; then
+            fail "$what: otelgate did not start"
+            continue
+        fi
+        bad=''
+        proto=grpc
+        for sig in traces metrics logs; do
+            send "$proto" --signal "$sig" -n "$N" -c 4
+            [ "$S_RC:$S_ACK:$S_ACK_ITEMS" = "0:$N:$ITEMS" ] ||
+                bad="$bad $sig over $proto: exit $S_RC, answers $S_ANSWERS;"
+            [ "$proto" = grpc ] && proto=http/protobuf || proto=grpc
+        done
+        is "${bad:-none}" none "$what: $N requests of each signal acknowledged"
+        for sig in traces metrics logs; do
+            wait_until 20 unique_is "$sig" "$ITEMS"
+        done
+        is "$(count traces.unique traces.duplicates metrics.unique metrics.duplicates logs.unique logs.duplicates)" \
+            "$ITEMS 0 $ITEMS 0 $ITEMS 0" "$what: the sink has exactly $ITEMS unique items of each signal, 0 duplicates"
+        wait_until 10 entries_is 0
+        is "$(queued_entries)" 0 "$what: mdb_stat shows 0 entries left in the spool's queues"
+        stop_daemon
+        is "$DAEMON_RC:$(stop_log_counter otelcol_exporter_sent_spans):$(stop_log_counter spooled_batches)" \
+            "0:$ITEMS:0" "$what: SIGTERM -> exit 0; the stop line counts $ITEMS sent spans, 0 spooled"
+    done
+done
+
+# ---------------------------------------- 2. upstream down for the send ----
+
+stop_sink
+rm -rf "$SPOOL_DIR"
+spool_config cfg2.yaml
+if start_daemon cfg2.yaml; then
+    bad=''
+    for sig in traces metrics logs; do
+        send grpc --signal "$sig" -n "$N" -c 4
+        [ "$S_RC:$S_ANSWERS" = "0:OK=$N" ] || bad="$bad $sig: exit $S_RC, answers $S_ANSWERS;"
+    done
+    is "${bad:-none}" none "upstream down: otelgate acknowledged $N requests of each signal"
+    sleep 1     # a few connection attempts fail meanwhile
+    # One batch per request (no batch processor), all of the one tenant "" queue.
+    is "$(queued_entries)" "$((3 * N))" "upstream down: mdb_stat shows the backlog: $((3 * N)) entries"
+    if start_sink; then
+        for sig in traces metrics logs; do
+            wait_until 30 unique_is "$sig" "$ITEMS"
+        done
+        is "$(count traces.unique traces.duplicates metrics.unique metrics.duplicates logs.unique logs.duplicates)" \
+            "$ITEMS 0 $ITEMS 0 $ITEMS 0" "upstream down, then up: all $ITEMS items of each signal arrive, once"
+        wait_until 10 entries_is 0
+        is "$(queued_entries)" 0 "upstream down, then up: the spool is empty again"
+    else
+        fail "upstream down, then up: the sink did not start"
+    fi
+    stop_daemon
+    is "$DAEMON_RC" 0 "upstream down, then up: SIGTERM -> exit 0"
+else
+    fail "upstream down: otelgate did not start"
+fi
+
+# ------------------------------------------------ 3. permanent rejection ----
+
+reset_sink
+set_faults '[{"mode": "reject", "signal": "metrics"}]'
+rm -rf "$SPOOL_DIR"
+spool_config cfg3.yaml
+if start_daemon cfg3.yaml; then
+    send grpc --signal metrics -n 5 -c 1
+    m_rc=$S_RC:$S_ANSWERS
+    send grpc --signal traces -n 5 -c 1
+    is "$m_rc $S_RC:$S_ANSWERS" "0:OK=5 0:OK=5" "permanent rejection: otelgate acknowledged 5 metric and 5 trace requests"
+    wait_until 20 unique_is traces 500
+    wait_until 10 eval '[ "$(count faults.reject)" = 5 ]'
+    sleep 1.5   # a retry would come within 1 s (max_interval)
+    is "$(count faults.reject metrics.unique traces.unique)" "5 0 500" \
+        "permanent rejection: 5 metric requests rejected once each, not retried; the queue moved on to the traces"
+    wait_until 10 entries_is 0
+    is "$(queued_entries)" 0 "permanent rejection: the rejected batches left the spool"
+    stop_daemon
+    is "$DAEMON_RC:$(stop_log_counter otelcol_exporter_send_failed_metric_points):$(stop_log_counter otelcol_exporter_sent_spans)" \
+        "0:500:500" "permanent rejection: the stop line counts 500 failed metric points and 500 sent spans"
+else
+    fail "permanent rejection: otelgate did not start"
+fi
+clear_faults
+
+# ------------------------------------ 4. one tenant's upstream failing ----
+
+reset_sink
+set_faults '[{"mode": "unavailable", "tenant": "a", "retry_after": 0}]'
+rm -rf "$SPOOL_DIR"
+spool_config cfg4.yaml
+if start_daemon cfg4.yaml; then
+    send grpc --signal traces -n "$N" -c 2 --tenants a,b
+    is "$S_RC:$S_ANSWERS" "0:OK=$N" "two tenants: otelgate acknowledged $N requests, half for each tenant"
+    t0=$(now_ms)
+    wait_until 15 tenant_items_is b traces "$((ITEMS / 2))"
+    t1=$(now_ms)
+    all_true "two tenants, a's upstream UNAVAILABLE: all of b's $((ITEMS / 2)) spans arrive promptly (< 5 s)" \
+        "$([ "$(tenant_items b traces)" = "$((ITEMS / 2))" ] && echo 0 ||
+            echo "b has $(tenant_items b traces) spans after $((t1 - t0)) ms")" \
+        "$([ $((t1 - t0)) -lt 5000 ] && echo 0 || echo "took $((t1 - t0)) ms")"
+    sleep 1
+    is "$(tenant_items a traces):$(queued_entries "$SPOOL_DIR" 'otlp|a'):$(queued_entries "$SPOOL_DIR" 'otlp|b')" \
+        "0:$((N / 2)):0" "two tenants: a's spans stay spooled ($((N / 2)) entries in q/otlp|a), b's queue is empty"
+    check "two tenants: the sink did refuse a's requests" test "$(count faults.unavailable)" -gt 0
+    clear_faults
+    wait_until 30 unique_is traces "$ITEMS"
+    is "$(count traces.unique tenants.a.traces.items tenants.b.traces.items)" "$ITEMS $((ITEMS / 2)) $((ITEMS / 2))" \
+        "two tenants, fault cleared: a's spans arrive too, none lost ($ITEMS unique)"
+    wait_until 10 entries_is 0
+    stop_daemon
+    is "$DAEMON_RC:$(queued_entries)" "0:0" "two tenants: SIGTERM -> exit 0, the spool is empty"
+else
+    fail "two tenants: otelgate did not start"
+fi
+clear_faults
+
+# ---------------------------------------- 5. SIGTERM with a backlog ----
+
+stop_sink
+rm -rf "$SPOOL_DIR"
+spool_config cfg5.yaml
+if start_daemon cfg5.yaml; then
+    send grpc --signal logs -n "$N" -c 4
+    is "$S_RC:$S_ANSWERS" "0:OK=$N" "stop with a backlog: otelgate acknowledged $N requests while the upstream is down"
+    sleep 0.5
+    t0=$(now_ms)
+    stop_daemon TERM 20
+    t1=$(now_ms)
+    all_true "stop with a backlog: SIGTERM -> exit 0 within 5 s" \
+        "$([ "$DAEMON_RC" = 0 ] && echo 0 || echo "exit status $DAEMON_RC")" \
+        "$([ $((t1 - t0)) -le 5000 ] && echo 0 || echo "took $((t1 - t0)) ms")"
+    # One batch per request (no batch processor).
+    is "$(stop_log_counter spooled_batches):$(stop_log_counter dropped_log_records)" "$N:0" \
+        "stop with a backlog: the stop line says spooled_batches=$N, nothing dropped"
+    is "$(queued_entries)" "$N" "stop with a backlog: mdb_stat shows the $N batches after the exit"
+    if start_sink && start_daemon cfg5.yaml; then
+        wait_until 30 unique_is logs "$ITEMS"
+        is "$(count logs.unique logs.duplicates)" "$ITEMS 0" \
+            "stop with a backlog, restart with the upstream up: all $ITEMS log records arrive, once"
+        wait_until 10 entries_is 0
+        stop_daemon
+        is "$DAEMON_RC:$(stop_log_counter otelcol_exporter_sent_log_records):$(stop_log_counter spooled_batches)" \
+            "0:$ITEMS:0" "stop with a backlog, restart: the second run sent the $ITEMS records, the spool is empty"
+    else
+        fail "stop with a backlog, restart: the sink or otelgate did not start"
+    fi
+else
+    fail "stop with a backlog: otelgate did not start"
+fi
+
+stop_sink
+sanitizer_clean
