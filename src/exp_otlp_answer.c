@@ -65,11 +65,12 @@ static int64_t exp_otlp_answer_retry_info(const uint8_t *p, const uint8_t *end)
     struct exp_otlp_answer_pb f, g, h;
     bool is_retry = false;
     const uint8_t *value = NULL, *vend = NULL;
-    int64_t ms = 0;
+    int64_t s_ms = 0, ns_ms = 0;
 
     while (exp_otlp_answer_pb_next(&p, end, &f) == 0) {
-        if (f.number == 1 && f.bytes != NULL && f.len >= sizeof type - 1 &&
-            memcmp(f.bytes + f.len - (sizeof type - 1), type, sizeof type - 1) == 0)
+        size_t tlen = sizeof type - 1;
+        if (f.number == 1 && f.bytes != NULL && f.len >= tlen && memcmp(f.bytes + f.len - tlen, type, tlen) == 0 &&
+            (f.len == tlen || f.bytes[f.len - tlen - 1] == '/'))     /* "type.googleapis.com/google.rpc.RetryInfo" */
             is_retry = true;
         else if (f.number == 2 && f.bytes != NULL)
             value = f.bytes, vend = f.bytes + f.len;
@@ -81,12 +82,12 @@ static int64_t exp_otlp_answer_retry_info(const uint8_t *p, const uint8_t *end)
             continue;
         for (const uint8_t *d = g.bytes; exp_otlp_answer_pb_next(&d, g.bytes + g.len, &h) == 0;) {
             if (h.number == 1 && h.wire == 0 && h.value < 86400)
-                ms += (int64_t)h.value * 1000;
+                s_ms = (int64_t)h.value * 1000;     /* a repeated scalar: the last one wins (proto3) */
             else if (h.number == 2 && h.wire == 0 && h.value < 1000000000)
-                ms += (int64_t)h.value / 1000000;
+                ns_ms = (int64_t)h.value / 1000000;
         }
     }
-    return ms;
+    return s_ms + ns_ms;                /* under a day, as Retry-After and grpc-retry-pushback-ms */
 }
 
 void exp_otlp_answer_status(const uint8_t *msg, size_t len, struct exp_otlp_answer *a)

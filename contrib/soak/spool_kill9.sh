@@ -10,9 +10,9 @@
 #   CYCLES      kill -9 cycles (1000)
 #   MIN_MS      shortest life of otelgate in a cycle, ms (200)
 #   MAX_MS      longest, ms (1500)
-#   RATE        requests a second of each of the two senders, 100 items each (10: with half the exports
-#               refused and otelgate killed every second, the exporter drains about 10 batches a second
-#               per queue; more makes the backlog grow until the spool is full, a harsher test)
+#   RATE        requests a second of each of the two senders, 100 items each (10; at 20, with half the
+#               exports refused and otelgate killed every second, the backlog stayed under 20 batches
+#               over 400 cycles; more makes it grow until the spool is full, a harsher test)
 #   DRAIN       seconds the final drain may take (300)
 #   LOG         where the test's TAP output goes (spool_kill9.soak.log in the current directory)
 #   OG_E2E_KEEP set: keep the temporary directory (daemon logs of every cycle, configs, the spool)
