@@ -8,6 +8,7 @@
 #   OTELGEN      absolute path of otelgen (set by make check)
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/sink_lib.sh"     # before the cd: the path may be relative
 cd "$OG_TMP" || exit 0
 
 if ! command -v mdb_stat >/dev/null 2>&1; then
@@ -18,8 +19,6 @@ if ! command -v python3 >/dev/null 2>&1; then
     echo "Bail out! python3 is not installed"
     exit 1
 fi
-
-. "$(dirname "${BASH_SOURCE[0]}")/sink_lib.sh"
 
 # ------------------------------------------------------------- config ----
 
