@@ -404,6 +404,19 @@ stop_daemon()
     return $r
 }
 
+# stop_within MS NAME [SIGNAL [SECONDS]]: stop_daemon, then one TAP case NAME: it exited 0 within MS ms.
+stop_within()
+{
+    local limit=$1 name=$2 t0 t1
+    shift 2
+    t0=$(now_ms)
+    stop_daemon "$@"
+    t1=$(now_ms)
+    all_true "$name" \
+        "$([ "$DAEMON_RC" = 0 ] && echo 0 || echo "exit status $DAEMON_RC")" \
+        "$([ $((t1 - t0)) -le "$limit" ] && echo 0 || echo "took $((t1 - t0)) ms")"
+}
+
 # daemon_log: the log of the last daemon, as text.
 daemon_log()
 {

@@ -121,3 +121,9 @@ tenant_items_is()   # TENANT SIGNAL COUNT
 {
     [ "$(tenant_items "$1" "$2")" = "$3" ]
 }
+
+# stop_log_counter NAME: the value of NAME= in the exporter's stop line of the last daemon ("" if absent).
+stop_log_counter()
+{
+    daemon_log | grep -E ' (otlp|otlphttp): stopped: ' | tail -n 1 | sed -n "s/.* $1=\([0-9]*\).*/\1/p"
+}

@@ -89,12 +89,6 @@ spool_config()
     } >"$path"
 }
 
-# stop_log_counter NAME: the value of NAME= in the exporter's stop line of the last daemon ("" if absent).
-stop_log_counter()
-{
-    daemon_log | grep -E ' (otlp|otlphttp): stopped: ' | tail -n 1 | sed -n "s/.* $1=\([0-9]*\).*/\1/p"
-}
-
 # ------------------------------------------------------------- sending ----
 
 # The last send's summary, from otelgen send --json: S_RC (exit status), S_JSON, S_REQS (answered),
