@@ -42,6 +42,11 @@ struct otlp_payload {
     uint64_t resources;
     uint64_t items;             /* spans, data points or log records */
     const char *tenant;         /* from the receiver's tenant header; "" for none */
+    /* Not NULL when <data> starts a malloc'd buffer, *give, that its producer
+     * no longer needs: a consumer that keeps the bytes whole may take the
+     * buffer (set *give to NULL, free() it when done) instead of copying
+     * them. pipeline_run offers it to the last of several consumers only. */
+    uint8_t **give;
 };
 
 /* consume() results besides 0 and -1: refused for now, the client retries;

@@ -255,7 +255,13 @@ static int exp_otlp_spool_consume(struct exp_otlp *e, struct exp_otlp_worker *wk
     }
     *put = (struct exp_otlp_put){ .e = e, .w = w, .signal = p->signal, .items = p->items };
     unsigned enc = e->conf->compression == EXP_OTLP_GZIP ? EXP_OTLP_SPOOL_GZIP : 0;
-    int rc = spool_put(tq->sq, p->signal, p->items, enc, data, len, r, exp_otlp_on_put, put);
+    int rc;
+    if (data == p->data && p->give != NULL && *p->give == p->data) {
+        rc = spool_put_take(tq->sq, p->signal, p->items, enc, *p->give, len, r, exp_otlp_on_put, put);
+        *p->give = NULL;    /* a batch's bytes go to the spool as they are: no copy */
+    } else {
+        rc = spool_put(tq->sq, p->signal, p->items, enc, data, len, r, exp_otlp_on_put, put);
+    }
     if (rc != 0) {
         free(put);
         if (rc == OG_RETRY)

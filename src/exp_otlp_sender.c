@@ -233,8 +233,12 @@ static int exp_otlp_tq_read(struct exp_otlp *e, struct exp_otlp_tq *tq, uint64_t
     *out = NULL;
     if (spool_read(tq->sq, after, &it, 1, &n, e->reader) != 0)
         return -1;
-    if (n == 1 && (b = exp_otlp_batch_new_spooled(tq->tenant, it.len)) != NULL) {
-        spool_item_copy(&it, b->data);
+    if (n == 1 && (b = exp_otlp_batch_new_spooled(tq->tenant, it.len)) != NULL &&
+        spool_item_copy(e->reader, &it, b->data) != 0) {
+        exp_otlp_batch_free(b);
+        b = NULL;
+    }
+    if (b != NULL) {
         b->signal = it.signal;
         b->items = it.items;
         b->gzip = it.encoding == EXP_OTLP_SPOOL_GZIP;

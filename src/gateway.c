@@ -100,7 +100,7 @@ void gateway_drain(struct gateway *gw)
             gw->components[i].type->drain(&gw->components[i]);
 }
 
-static unsigned gateway_worker_count(const struct config *cfg)
+unsigned gateway_worker_count(const struct config *cfg)
 {
     if (cfg->service.workers > 0)
         return (unsigned)cfg->service.workers;

@@ -44,6 +44,8 @@ void gateway_drain(struct gateway *gw);
 /* Requests still being served by all components. */
 uint64_t gateway_inflight(const struct gateway *gw);
 
+/* The workers <cfg> asks for: service.workers, or one per CPU this process may run on. */
+unsigned gateway_worker_count(const struct config *cfg);
 struct reactor_pool *gateway_workers(struct gateway *gw);
 
 /* The started component <id> of <kind> (an extension an exporter names), or

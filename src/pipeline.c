@@ -29,10 +29,12 @@ int pipeline_run(struct pipeline *pl, size_t from, struct reactor *r, const stru
     if (pl->nexporters == 1)
         return pl->exporters[0]->type->consume(pl->exporters[0], r, p, w);
     unsigned before = w->pending;
+    struct otlp_payload shared = *p;
+    shared.give = NULL;                 /* the others would find the bytes gone */
     og_wait_hold(w);
     for (size_t j = 0; j < pl->nexporters; j++) {
         struct component *ex = pl->exporters[j];
-        og_wait_merge(w, ex->type->consume(ex, r, p, w));
+        og_wait_merge(w, ex->type->consume(ex, r, j + 1 < pl->nexporters ? &shared : p, w));
     }
     return pipeline_settle(w, before);
 }
@@ -43,8 +45,10 @@ int pipeline_consume(struct pipeline *const *v, size_t n, struct reactor *r, con
     if (n == 1)
         return pipeline_run(v[0], 0, r, p, w);
     unsigned before = w->pending;
+    struct otlp_payload shared = *p;
+    shared.give = NULL;
     og_wait_hold(w);
     for (size_t i = 0; i < n; i++)
-        og_wait_merge(w, pipeline_run(v[i], 0, r, p, w));
+        og_wait_merge(w, pipeline_run(v[i], 0, r, i + 1 < n ? &shared : p, w));
     return pipeline_settle(w, before);
 }

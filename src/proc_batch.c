@@ -83,6 +83,7 @@ struct proc_batch_worker {
     bool draining;                      /* after drain(): requests go on alone, no batch opens */
     uint8_t *spare;                     /* the bytes buffer of a batch already sent, for the next one */
     size_t spare_cap;
+    size_t given_cap;                   /* the size of the last buffer an exporter took: the next one's */
 };
 
 struct proc_batch_set {
@@ -157,14 +158,18 @@ static void proc_batch_close(struct proc_batch *b)
     TAILQ_INSERT_TAIL(&wk->flushing, b, link);
 }
 
-/* The exporters copied what they keep before pipeline_run returned: a batch waiting for its verdict needs no
- * bytes, so its buffer goes to the worker's next batch (memory: one buffer per open batch plus one spare, not
- * one per batch waiting for the spool). */
+/* The exporters took the buffer or copied what they keep before pipeline_run returned: a batch waiting for
+ * its verdict needs no bytes, so its buffer goes to the worker's next batch (memory: one buffer per open
+ * batch plus one spare, not one per batch waiting for the spool). A buffer taken is remembered by its size,
+ * so that the next batch gets one as large at once rather than growing one by doubling. */
 static void proc_batch_park_bytes(struct proc_batch *b)
 {
     struct proc_batch_worker *wk = b->worker;
 
-    if (wk != NULL && wk->spare == NULL) {
+    if (b->data == NULL) {
+        if (wk != NULL)
+            wk->given_cap = b->cap;
+    } else if (wk != NULL && wk->spare == NULL) {
         wk->spare = b->data;
         wk->spare_cap = b->cap;
     } else {
@@ -181,7 +186,7 @@ static int proc_batch_send(struct proc_batch *b)
 {
     struct otlp_payload p = {
         .signal = b->signal, .data = b->data != NULL ? b->data : (const uint8_t *)"", .len = b->len,
-        .resources = b->resources, .items = b->items, .tenant = b->tenant,
+        .resources = b->resources, .items = b->items, .tenant = b->tenant, .give = b->data != NULL ? &b->data : NULL,
     };
 
     b->wait = (struct og_wait){ .done = proc_batch_on_done };
@@ -277,13 +282,18 @@ static int proc_batch_reserve(void **v, size_t *cap, size_t need, size_t size, s
 static int proc_batch_append(struct proc_batch *b, const struct otlp_payload *p)
 {
     struct proc_batch_worker *wk = b->worker;
+    size_t first = PROC_BATCH_FIRST_BYTES;
 
     if (b->data == NULL && wk->spare != NULL) {
         b->data = wk->spare;
         b->cap = wk->spare_cap;
         wk->spare = NULL;
     }
-    if (proc_batch_reserve((void **)&b->data, &b->cap, b->len + p->len, 1, PROC_BATCH_FIRST_BYTES) != 0 ||
+    if (b->data == NULL && wk->given_cap > 0) {
+        first = wk->given_cap;
+        wk->given_cap = 0;
+    }
+    if (proc_batch_reserve((void **)&b->data, &b->cap, b->len + p->len, 1, first) != 0 ||
         proc_batch_reserve((void **)&b->waiters, &b->capwaiters, b->nwaiters + 1, sizeof(*b->waiters),
                            PROC_BATCH_FIRST_WAITERS) != 0)
         return -1;

@@ -132,6 +132,45 @@ void spool_gate_leave(struct spool *sp)
     pthread_mutex_unlock(&sp->gate);
 }
 
+/* The head of every LMDB page in the file (MDB_page in lmdb's mdb.c; the on-disk format of every 0.9 release,
+ * which mdb_stat and mdb_dump read too): its number in the file, then its kind. A meta page follows it with
+ * the magic number. */
+struct spool_lmdb_page {
+    size_t pgno;
+    uint16_t pad;
+    uint16_t flags;
+    uint32_t lower_upper;
+};
+#define SPOOL_LMDB_P_BRANCH   0x01
+#define SPOOL_LMDB_P_LEAF     0x02
+#define SPOOL_LMDB_P_OVERFLOW 0x04
+#define SPOOL_LMDB_P_META     0x08
+#define SPOOL_LMDB_MAGIC      0xBEEFC0DEu
+
+/* LMDB does not say where its map starts, but a key is stored in its leaf page and a page's head says its
+ * number: the start is that far before. The start found must hold LMDB's meta page, checked once per move
+ * of the map (it moves only when it grows, with no read open). */
+uintptr_t spool_map_base(struct spool *sp, const void *key)
+{
+    uintptr_t psize = sp->psize, page = (uintptr_t)key & ~(psize - 1), base;
+    struct spool_lmdb_page head;
+    uint32_t magic;
+
+    memcpy(&head, (const void *)page, sizeof(head));
+    if ((head.flags & (SPOOL_LMDB_P_BRANCH | SPOOL_LMDB_P_LEAF | SPOOL_LMDB_P_OVERFLOW | SPOOL_LMDB_P_META)) !=
+            SPOOL_LMDB_P_LEAF || head.pgno == 0 || head.pgno > page / psize)
+        return 0;
+    base = page - head.pgno * psize;
+    if (base == atomic_load(&sp->map_base))
+        return base;
+    memcpy(&head, (const void *)base, sizeof(head));
+    memcpy(&magic, (const uint8_t *)base + sizeof(head), sizeof(magic));
+    if (head.pgno != 0 || !(head.flags & SPOOL_LMDB_P_META) || magic != SPOOL_LMDB_MAGIC)
+        return 0;
+    atomic_store(&sp->map_base, base);
+    return base;
+}
+
 /* ---- open ---- */
 
 static struct spool_queue *spool_queue_new(struct spool *sp, const char *name, MDB_dbi dbi)
@@ -464,17 +503,20 @@ static int spool_submit(struct spool *sp, struct spool_op *op)
     return rc;
 }
 
-int spool_put(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, const uint8_t *data,
-              size_t len, struct reactor *r, spool_done_fn done, void *arg)
+int spool_put_take(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, uint8_t *data,
+                   size_t len, struct reactor *r, spool_done_fn done, void *arg)
 {
     struct spool_op *op;
     int rc;
 
-    if ((uint64_t)len > atomic_load(&q->max_bytes))
+    if ((uint64_t)len > atomic_load(&q->max_bytes)) {
+        free(data);
         return -1;
-    if ((op = malloc(sizeof(*op) + len)) == NULL)  /* not calloc: zeroing megabytes only to overwrite them */
+    }
+    if ((op = calloc(1, sizeof(*op))) == NULL) {
+        free(data);
         return OG_RETRY;   /* out of memory now is a reason to retry later, not to fail the batch */
-    memset(op, 0, sizeof(*op));
+    }
     op->kind = SPOOL_OP_PUT;
     op->q = q;
     op->signal = signal;
@@ -485,11 +527,26 @@ int spool_put(struct spool_queue *q, enum og_signal signal, uint64_t items, unsi
     op->done = done;
     op->arg = arg;
     op->len = len;
-    if (len > 0)
-        memcpy(op->data, data, len);
-    if ((rc = spool_submit(q->sp, op)) != 0)
+    op->data = data;
+    if ((rc = spool_submit(q->sp, op)) != 0) {
+        free(data);
         free(op);
+    }
     return rc;
+}
+
+int spool_put(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, const uint8_t *data,
+              size_t len, struct reactor *r, spool_done_fn done, void *arg)
+{
+    uint8_t *copy = NULL;
+
+    if ((uint64_t)len > atomic_load(&q->max_bytes))
+        return -1;
+    if (len > 0 && (copy = malloc(len)) == NULL)
+        return OG_RETRY;
+    if (len > 0)
+        memcpy(copy, data, len);
+    return spool_put_take(q, signal, items, encoding, copy, len, r, done, arg);
 }
 
 int spool_op_submit_seq(struct spool_queue *q, enum spool_op_kind kind, uint64_t seq)

@@ -89,6 +89,9 @@ int spool_queue_open(struct spool *sp, const char *name, uint64_t max_bytes, enu
  * spool_close began. Any thread; never blocks on disk. */
 int spool_put(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, const uint8_t *data,
               size_t len, struct reactor *r, spool_done_fn done, void *arg);
+/* spool_put of a malloc'd <data> the spool takes instead of copying: it frees it, whatever is returned. */
+int spool_put_take(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, uint8_t *data,
+                   size_t len, struct reactor *r, spool_done_fn done, void *arg);
 
 /* Asynchronous delete of <seq> (acknowledged upstream). Cheap: one small message to the writer; deleting a
  * seq that is gone is fine. Returns 0, or -1 when out of memory or closing (the batch stays: at-least-once). */
@@ -112,8 +115,9 @@ int spool_read(struct spool_queue *q, uint64_t after, struct spool_item *items, 
                struct spool_reader *rd);
 void spool_read_end(struct spool_reader *rd);
 
-/* Copies a read item's bytes to <dst> (it->len bytes), before spool_read_end. */
-void spool_item_copy(const struct spool_item *it, uint8_t *dst);
+/* Copies the bytes of an item <rd> read to <dst> (it->len bytes), before spool_read_end. Returns 0, or -1
+ * when the file could not be read (the item stays where it is). */
+int spool_item_copy(struct spool_reader *rd, const struct spool_item *it, uint8_t *dst);
 
 /* Fills <out> with up to <max> queues whose name starts with <prefix> (those found at open included) and
  * returns how many there are. Main thread. */

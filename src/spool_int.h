@@ -38,7 +38,7 @@ struct spool_op {
     spool_done_fn done;
     void *arg;
     size_t len;
-    uint8_t data[];
+    uint8_t *data;                  /* put: owned (malloc'd), freed once the commit no longer needs it */
 };
 
 struct spool_queue {
@@ -79,6 +79,7 @@ struct spool {
     pthread_cond_t gate_cond;
     unsigned readers;
     bool growing;
+    _Atomic uintptr_t map_base;     /* where the map starts, once a reader found it; 0 after it moved */
 
     pthread_mutex_t qlock;          /* guards queues[] and nqueues */
     struct spool_queue *queues[SPOOL_MAX_QUEUES];
@@ -98,6 +99,8 @@ uint64_t spool_key_decode(const MDB_val *key);
 void spool_header_encode(uint8_t *p, enum og_signal signal, uint64_t items, int64_t enq_ms, uint32_t attempts,
                          unsigned encoding);
 int spool_header_decode(const MDB_val *val, uint64_t seq, struct spool_item *it);
+/* Where the map starts, from the leaf page holding <key> (within a read, under the gate); 0 if unknown. */
+uintptr_t spool_map_base(struct spool *sp, const void *key);
 uint64_t spool_disk_estimate(const struct spool *sp, size_t len);
 void spool_gate_enter(struct spool *sp);
 void spool_gate_leave(struct spool *sp);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <time.h>
 
@@ -291,6 +292,7 @@ static bool spool_writer_resize(struct spool *sp, uint64_t target)
     while (sp->readers > 0 && pthread_cond_timedwait(&sp->gate_cond, &sp->gate, &until) == 0)
         ;
     if (sp->readers == 0) {
+        atomic_store(&sp->map_base, 0);     /* the map may move */
         int rc = mdb_env_set_mapsize(sp->env, (size_t)target);
         if (rc == 0)
             atomic_store(&sp->mapsize, target);
@@ -321,6 +323,19 @@ static void spool_writer_grow(struct spool *sp, const struct spool_op *ops)
         spool_writer_resize(sp, want > 2 * map ? want : 2 * map);
 }
 
+/* Unmaps from this process every page of the map that reading faulted in: LMDB's own reads in the commits
+ * (a delete reads the first page of the batch it frees), the exporters' header reads. They stay in the page
+ * cache; the resident set just does not grow with the file. Harmless at any time: the map is read-only, and
+ * a page read again is faulted in again. */
+static void spool_writer_unmap(struct spool *sp)
+{
+    uintptr_t base = atomic_load(&sp->map_base);
+    MDB_envinfo info;
+
+    if (base != 0 && mdb_env_info(sp->env, &info) == 0)
+        (void)madvise((void *)base, ((size_t)info.me_last_pgno + 1) * sp->psize, MADV_DONTNEED);
+}
+
 /* ---- completions ---- */
 
 static void spool_writer_on_done(struct reactor *r, void *arg)
@@ -339,6 +354,8 @@ static void spool_writer_complete(struct spool *sp, struct spool_op *ops)
 
     for (struct spool_op *op = ops; op != NULL; op = next) {
         next = op->next;
+        free(op->data);     /* in LMDB now, or refused: either way no longer needed */
+        op->data = NULL;
         if (op->kind != SPOOL_OP_PUT) {
             free(op);
             continue;
@@ -457,6 +474,7 @@ static void spool_writer_group(struct spool *sp, struct spool_op *ops)
     if (rc == 0) {
         spool_writer_txn_publish(sp);
         sp->dirty = true;
+        spool_writer_unmap(sp);
     } else {
         bool full = spool_writer_is_full(rc) || (rc == EIO && spool_writer_disk_short(sp, ops));
         spool_writer_fail_puts(ops, full ? OG_RETRY : -1);

@@ -66,6 +66,13 @@ start_sink() {
     sink=$!
     sleep 0.5
 }
+# send_spans: all the spans over gRPC from CPU 1; the sender's CPU seconds go to $tmp/send.cpu
+send_spans() {
+    local TIMEFORMAT=%3U+%3S
+    { time taskset -c 1 "$otelgen" send --protocol grpc -n $((spans / 100)) --concurrency ${CONCURRENCY:-256} -c ${CONNS:-1} \
+        --retry 127.0.0.1:19417 >/dev/null 2>&1; } 2>"$tmp/send.time"
+    python3 -c 'import sys; print(eval(open(sys.argv[1]).read()))' "$tmp/send.time" >"$tmp/send.cpu"
+}
 start_gateway() {
     taskset -c 0 "$otelgate" -c "$tmp/gw.yaml" 2>>"$tmp/gw.log" &
     gw=$!
@@ -82,18 +89,19 @@ wait_all() {
     done
     echo "$u $d"
 }
-report() {  # NAME T0 C0 SAMPLER
-    local t1 c1 u d anon file
+report() {  # NAME T0 C0 SAMPLER SINK-C0 SENDER-CPU-SECONDS
+    local t1 c1 s1 u d anon file
     read -r u d < <(wait_all)
-    t1=$(date +%s.%N) c1=$(cpu_ticks "$gw")
+    t1=$(date +%s.%N) c1=$(cpu_ticks "$gw") s1=$(cpu_ticks "$sink")
     kill -TERM "$4"; wait "$4" 2>/dev/null || true
     read -r anon file < "$tmp/rss.$gw"
-    python3 -c 'import sys; name, spans, t0, t1, c0, c1, hz, rss, anon, file, u, d = sys.argv[1:]
-secs = float(t1) - float(t0); cpu = (int(c1) - int(c0)) / int(hz)
+    python3 -c 'import sys; name, spans, t0, t1, c0, c1, s0, s1, send, hz, rss, anon, file, u, d = sys.argv[1:]
+secs = float(t1) - float(t0); per = int(spans) / 1e6; hz = int(hz)
 print("%-11s %9.0f spans/s  %5.2f gateway CPU s per 1M spans  peak RSS %5.1f MiB (anon %5.1f, file %5.1f)  "
-      "%s/%s arrived, %s duplicates" % (name, int(spans) / secs, cpu / (int(spans) / 1e6), int(rss) / 1024,
-      int(anon) / 1024, int(file) / 1024, u, spans, d))' \
-        "$1" "$spans" "$2" "$t1" "$3" "$c1" "$(getconf CLK_TCK)" "$(peak_rss_kib "$gw")" "$anon" "$file" "$u" "$d"
+      "%s/%s arrived, %s duplicates\n%-11s CPU s per 1M spans on CPU 1: sender %.2f, sink %.2f" % (name, int(spans) / secs,
+      (int(c1) - int(c0)) / hz / per, int(rss) / 1024, int(anon) / 1024, int(file) / 1024, u, spans, d,
+      "", float(send) / per, (int(s1) - int(s0)) / hz / per))' \
+        "$1" "$spans" "$2" "$t1" "$3" "$c1" "$5" "$s1" "$6" "$(getconf CLK_TCK)" "$(peak_rss_kib "$gw")" "$anon" "$file" "$u" "$d"
 }
 
 echo "otelgen send -> otelgate (workers: 1, CPU 0) -> batch -> spool (sync: ${SYNC:-always}) -> otlp ($compression)" \
@@ -101,18 +109,18 @@ echo "otelgen send -> otelgate (workers: 1, CPU 0) -> batch -> spool (sync: ${SY
 start_sink
 start_gateway
 sample_rss "$gw" & sampler=$!
-c0=$(cpu_ticks "$gw") t0=$(date +%s.%N)
-taskset -c 1 "$otelgen" send --protocol grpc -n $((spans / 100)) --concurrency ${CONCURRENCY:-256} --retry 127.0.0.1:19417 >/dev/null
-report passthrough "$t0" "$c0" "$sampler"
+c0=$(cpu_ticks "$gw") s0=$(cpu_ticks "$sink") t0=$(date +%s.%N)
+send_spans
+report passthrough "$t0" "$c0" "$sampler" "$s0" "$(cat "$tmp/send.cpu")"
 kill -TERM "$sink"; wait "$sink" 2>/dev/null || true
 
 # replay: spool everything with the sink down, then time the drain alone
-taskset -c 1 "$otelgen" send --protocol grpc -n $((spans / 100)) --concurrency ${CONCURRENCY:-256} --retry 127.0.0.1:19417 >/dev/null
+send_spans
 echo "spooled: $(du -sh "$tmp/spool" | cut -f1) on disk"
 sample_rss "$gw" & sampler=$!
 c0=$(cpu_ticks "$gw") t0=$(date +%s.%N)
 start_sink
-report replay "$t0" "$c0" "$sampler"
+report replay "$t0" "$c0" "$sampler" "$(cpu_ticks "$sink")" 0
 kill -TERM "$gw" "$sink"
 wait "$gw" "$sink" 2>/dev/null || true
 gw= sink=
