@@ -4,6 +4,7 @@
 #include "autoconf.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -453,6 +454,49 @@ static const struct otlp_scan_msg otlp_scan_msgs[OTLP_SCAN_MSG_COUNT] = {
     OTLP_SCAN_MSG(ENTITY_REF, "EntityRef", otlp_scan_entity_ref, false),
 };
 
+/* What the walk does with a field whose one-byte tag it sees, when that is the same as the general walk
+ * would do and leaves no state: skip the value (checking its bounds), or skip a plain attribute or value.
+ * Anything else, unknown fields and refusals included, takes the general walk from the same tag. */
+enum otlp_scan_fast {
+    OTLP_SCAN_FAST_GENERAL = 0,
+    OTLP_SCAN_FAST_VARINT,
+    OTLP_SCAN_FAST_FIXED64,
+    OTLP_SCAN_FAST_FIXED32,
+    OTLP_SCAN_FAST_BYTES,
+    OTLP_SCAN_FAST_ATTRIBUTE,  /* a KeyValue: skipped when otlp_scan_plain_attribute says so */
+    OTLP_SCAN_FAST_VALUE,      /* a repeated AnyValue: skipped when otlp_scan_plain_value says so */
+};
+
+/* Per message, per one-byte tag (field numbers 1 to 15, every wire type): enum otlp_scan_fast. Derived
+ * from the field tables once, by otlp_scan_fast_init. */
+static uint8_t otlp_scan_fast[OTLP_SCAN_MSG_COUNT][0x80];
+static pthread_once_t otlp_scan_fast_once = PTHREAD_ONCE_INIT;
+
+static enum otlp_scan_fast otlp_scan_fast_of(const struct otlp_scan_msg *m, unsigned tag)
+{
+    unsigned number = tag >> 3, wire_type = tag & 7;
+    const struct otlp_scan_field *f = number < m->n_fields ? &m->fields[number] : NULL;
+
+    if (f == NULL || number == 0 || f->why == NULL || ((OTLP_SCAN_NEVER | f->refused) & OTLP_SCAN_BIT(wire_type)) ||
+        f->oneof != OTLP_SCAN_NOT_ONEOF)
+        return OTLP_SCAN_FAST_GENERAL;   /* unknown, refused, or a oneof member: state to keep */
+    if (f->action == OTLP_SCAN_SKIP)
+        return wire_type == 0 ? OTLP_SCAN_FAST_VARINT : wire_type == 1 ? OTLP_SCAN_FAST_FIXED64
+             : wire_type == 5 ? OTLP_SCAN_FAST_FIXED32 : OTLP_SCAN_FAST_BYTES;
+    if (f->action == OTLP_SCAN_ENTER && wire_type == 2 && f->child == OTLP_SCAN_KEY_VALUE)
+        return OTLP_SCAN_FAST_ATTRIBUTE;
+    if (f->action == OTLP_SCAN_ENTER && wire_type == 2 && f->child == OTLP_SCAN_ANY_VALUE && f->repeated)
+        return OTLP_SCAN_FAST_VALUE;
+    return OTLP_SCAN_FAST_GENERAL;
+}
+
+static void otlp_scan_fast_init(void)
+{
+    for (unsigned i = 0; i < OTLP_SCAN_MSG_COUNT; i++)
+        for (unsigned tag = 0; tag < 0x80; tag++)
+            otlp_scan_fast[i][tag] = (uint8_t)otlp_scan_fast_of(&otlp_scan_msgs[i], tag);
+}
+
 static const char otlp_scan_why_depth[] = "messages nested deeper than 100 levels";
 static const char otlp_scan_why_signal[] = "unknown signal";
 
@@ -607,33 +651,41 @@ static int otlp_scan_packed(struct otlp_scan_walk *w, const struct otlp_scan_fie
     return 0;
 }
 
-/* The shape most of an OTLP request has: an attribute KeyValue { key: string, value: AnyValue { one string,
- * bool, int or double } } with one-byte lengths. Recognising it in one go, instead of entering two levels
- * for four fields, makes the whole walk about twice as fast. Returns true only for such a KeyValue filling
- * [p, end), which the general walk would accept without counting anything; any other shape, valid or not,
- * returns false and takes the general walk. */
-static inline bool otlp_scan_plain_attribute(const uint8_t *p, const uint8_t *end)
+/* An AnyValue filling [p, end) that is one string (with a one-byte length), bool, int or double: the shape
+ * nearly every value has. */
+static inline bool otlp_scan_plain_value(const uint8_t *p, const uint8_t *end)
 {
     size_t n;
 
-    if (end - p < 5 || p[0] != 0x0a || p[1] >= 0x80 || (size_t)(end - p) < p[1] + 5u)
+    if (end - p < 2)
         return false;
-    p += 2 + p[1];                                  /* key (field 1, wire type 2) */
-    if (p[0] != 0x12 || p[1] >= 0x80 || (size_t)(end - p) != p[1] + 2u)
-        return false;
-    p += 2;                                         /* value (field 2, wire type 2): one AnyValue field */
-    n = (size_t)(end - p) - 1;
+    n = (size_t)(end - p) - 1;                      /* the bytes after the field's tag */
     switch (p[0]) {
     case 0x0a:                                      /* string_value */
-        return n >= 1 && p[1] < 0x80 && n == p[1] + 1u;
+        return p[1] < 0x80 && n == p[1] + 1u;
     case 0x10:                                      /* bool_value, int_value: one varint */
     case 0x18:
-        return n >= 1 && n <= 10 && p[n] < 0x80 && (n == 1 || otlp_scan_varint_len(p + 1, end) == (int)n);
+        return n <= 10 && p[n] < 0x80 && (n == 1 || otlp_scan_varint_len(p + 1, end) == (int)n);
     case 0x21:                                      /* double_value */
         return n == 8;
     default:
         return false;
     }
+}
+
+/* The shape most of an OTLP request has: an attribute KeyValue { key: string, value: a plain AnyValue } with
+ * one-byte lengths. Recognising it in one go, instead of entering two levels for four fields, makes the
+ * whole walk about twice as fast. Returns true only for such a KeyValue filling [p, end), which the general
+ * walk would accept without counting anything; any other shape, valid or not, returns false and takes the
+ * general walk. */
+static inline bool otlp_scan_plain_attribute(const uint8_t *p, const uint8_t *end)
+{
+    if (end - p < 5 || p[0] != 0x0a || p[1] >= 0x80 || (size_t)(end - p) < p[1] + 5u)
+        return false;
+    p += 2 + p[1];                                  /* key (field 1, wire type 2) */
+    if (p[0] != 0x12 || p[1] >= 0x80 || (size_t)(end - p) != p[1] + 2u)
+        return false;
+    return otlp_scan_plain_value(p + 2, end);       /* value (field 2, wire type 2) */
 }
 
 /* The state a oneof member with a payload of <len> bytes leaves for the merge of its message. */
@@ -727,6 +779,8 @@ static int otlp_scan_walk(struct otlp_scan_walk *w, const struct otlp_scan_msg *
     unsigned wire_type;
     size_t len;
 
+    const uint8_t *fast = otlp_scan_fast[m - otlp_scan_msgs];
+
     w->depth = 0;
     w->level[0] = (struct otlp_scan_level){ .m = m, .end = end };
     for (;;) {
@@ -737,7 +791,54 @@ static int otlp_scan_walk(struct otlp_scan_walk *w, const struct otlp_scan_msg *
                 return -1;
             m = w->level[w->depth].m;
             end = w->level[w->depth].end;
+            fast = otlp_scan_fast[m - otlp_scan_msgs];
             continue;
+        }
+        /* The fast path: most fields are skipped whole, as the general walk below would skip them. Whatever
+         * it does not take (a long varint or length, a bound crossed) goes to the general walk unchanged. */
+        if (*p < 0x80) {
+            size_t left = (size_t)(end - p);
+            int n;
+            switch (fast[*p]) {
+            case OTLP_SCAN_FAST_VARINT:
+                if ((n = otlp_scan_varint_len(p + 1, end)) > 0) {
+                    p += 1 + n;
+                    continue;
+                }
+                break;
+            case OTLP_SCAN_FAST_FIXED64:
+                if (left >= 9) {
+                    p += 9;
+                    continue;
+                }
+                break;
+            case OTLP_SCAN_FAST_FIXED32:
+                if (left >= 5) {
+                    p += 5;
+                    continue;
+                }
+                break;
+            case OTLP_SCAN_FAST_BYTES:
+                if (left >= 2 && p[1] < 0x80 && p[1] <= left - 2) {
+                    p += 2 + p[1];
+                    continue;
+                }
+                break;
+            case OTLP_SCAN_FAST_ATTRIBUTE:
+                if (left >= 2 && p[1] < 0x80 && p[1] <= left - 2 && otlp_scan_plain_attribute(p + 2, p + 2 + p[1])) {
+                    p += 2 + p[1];
+                    continue;
+                }
+                break;
+            case OTLP_SCAN_FAST_VALUE:
+                if (left >= 2 && p[1] < 0x80 && p[1] <= left - 2 && otlp_scan_plain_value(p + 2, p + 2 + p[1])) {
+                    p += 2 + p[1];
+                    continue;
+                }
+                break;
+            default:
+                break;
+            }
         }
         if ((p = otlp_scan_tag(w, m, p, end, &number, &wire_type)) == NULL)
             return -1;
@@ -756,7 +857,8 @@ static int otlp_scan_walk(struct otlp_scan_walk *w, const struct otlp_scan_msg *
         if (f->oneof != OTLP_SCAN_NOT_ONEOF)
             w->level[w->depth].oneof_state = otlp_scan_oneof_state(f, len);
         if (f->action == OTLP_SCAN_SKIP ||
-            (f->child == OTLP_SCAN_KEY_VALUE && otlp_scan_plain_attribute(p, p + len))) {
+            (f->child == OTLP_SCAN_KEY_VALUE && otlp_scan_plain_attribute(p, p + len)) ||
+            (f->child == OTLP_SCAN_ANY_VALUE && f->repeated && otlp_scan_plain_value(p, p + len))) {
             p += len;
         } else if (f->action >= OTLP_SCAN_PACKED_VARINT) {
             if (otlp_scan_packed(w, f, p, len) != 0)
@@ -767,6 +869,7 @@ static int otlp_scan_walk(struct otlp_scan_walk *w, const struct otlp_scan_msg *
                 return -1;
             m = w->level[w->depth].m;
             end = p + len;
+            fast = otlp_scan_fast[m - otlp_scan_msgs];
         }
     }
 }
@@ -784,6 +887,7 @@ int otlp_scan(enum og_signal signal, const uint8_t *buf, size_t len, struct otlp
         *why = otlp_scan_why_signal;
         return -1;
     }
+    pthread_once(&otlp_scan_fast_once, otlp_scan_fast_init);
     memset(w.counts, 0, sizeof(w.counts));
     if (len > 0 && otlp_scan_walk(&w, &otlp_scan_msgs[requests[signal]], buf, buf + len) != 0) {
         *why = w.why;
