@@ -92,7 +92,8 @@ static void exp_otlp_conn_body_out(struct exp_otlp_conn *c, struct exp_otlp_stre
 }
 
 /* How much of the message the next DATA frame carries. NO_COPY: nghttp2 does not copy it into a frame buffer
- * of its own; exp_otlp_conn_on_send_data appends it to the output straight from the batch (one copy less). */
+ * of its own; exp_otlp_conn_on_send_data appends it to the output straight from the batch (a spooled
+ * batch's by reference: no copy at all). */
 static ssize_t exp_otlp_conn_on_read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
                                           uint32_t *flags, nghttp2_data_source *source, void *arg)
 {
@@ -112,6 +113,13 @@ static ssize_t exp_otlp_conn_on_read_body(nghttp2_session *h2, int32_t id, uint8
     return (ssize_t)n;
 }
 
+static void exp_otlp_conn_on_sent(const void *data, size_t len, void *own)
+{
+    (void)data;
+    (void)len;
+    exp_otlp_bytes_unref(own);
+}
+
 static int exp_otlp_conn_on_send_data(nghttp2_session *h2, nghttp2_frame *frame, const uint8_t *framehd,
                                       size_t length, nghttp2_data_source *source, void *arg)
 {
@@ -122,10 +130,21 @@ static int exp_otlp_conn_on_send_data(nghttp2_session *h2, nghttp2_frame *frame,
     (void)h2;
     (void)frame;                                    /* no padding is ever asked for */
 
+    void *own;
+
     if (evbuffer_get_length(out) >= EXP_OTLP_CONN_OUT_HIGH)
         return NGHTTP2_ERR_WOULDBLOCK;              /* nghttp2 offers the same frame again later */
-    if (evbuffer_add(out, framehd, 9) != 0 || evbuffer_add(out, msg + s->written, length) != 0)
+    if (evbuffer_add(out, framehd, 9) != 0)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
+    if ((own = exp_otlp_batch_ref(s->batch)) != NULL) {
+        /* a spooled batch's bytes go out as they are, without a copy, held until the socket took them */
+        if (evbuffer_add_reference(out, msg + s->written, length, exp_otlp_conn_on_sent, own) != 0) {
+            exp_otlp_bytes_unref(own);
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+        }
+    } else if (evbuffer_add(out, msg + s->written, length) != 0) {
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
     s->written += length;
     if (s->written == s->batch->len + 5)
         exp_otlp_conn_body_out(c, s);

@@ -22,27 +22,52 @@ struct exp_otlp_batch *exp_otlp_batch_new(const char *tenant, size_t len)
     return b;
 }
 
+/* A spooled batch's bytes, counted: the batch holds one reference, and the gRPC transport's output buffer
+ * one per DATA frame it sends straight from them. The output may outlive the batch (an upstream can answer
+ * before it read the whole body), so the last of them frees the bytes. Exporter thread only. */
+struct exp_otlp_bytes {
+    unsigned refs;
+    uint8_t room[];                 /* the headroom, then the data */
+};
+
 struct exp_otlp_batch *exp_otlp_batch_new_spooled(const char *tenant, size_t len)
 {
     struct exp_otlp_batch *b = exp_otlp_batch_new(tenant, 0);
-    uint8_t *own = malloc(EXP_OTLP_BATCH_HEADROOM + len);
+    struct exp_otlp_bytes *own = malloc(sizeof(*own) + EXP_OTLP_BATCH_HEADROOM + len);
 
     if (b == NULL || own == NULL) {
         free(b);
         free(own);
         return NULL;
     }
+    own->refs = 1;
     b->own = own;
-    b->data = own + EXP_OTLP_BATCH_HEADROOM;
+    b->data = own->room + EXP_OTLP_BATCH_HEADROOM;
     b->len = len;
     return b;
+}
+
+void *exp_otlp_batch_ref(struct exp_otlp_batch *b)
+{
+    if (b->own == NULL)
+        return NULL;
+    b->own->refs++;
+    return b->own;
+}
+
+void exp_otlp_bytes_unref(void *own)
+{
+    struct exp_otlp_bytes *bytes = own;
+
+    if (bytes != NULL && --bytes->refs == 0)
+        free(bytes);
 }
 
 void exp_otlp_batch_shed(struct exp_otlp_batch *b)
 {
     if (b->own == NULL)
         return;
-    free(b->own);
+    exp_otlp_bytes_unref(b->own);
     b->own = NULL;
     b->data = NULL;
 }
@@ -51,7 +76,7 @@ void exp_otlp_batch_free(struct exp_otlp_batch *b)
 {
     if (b == NULL)
         return;
-    free(b->own);
+    exp_otlp_bytes_unref(b->own);
     free(b);
 }
 

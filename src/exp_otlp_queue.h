@@ -21,6 +21,8 @@ struct exp_otlp_tq;
 /* One export request: the OTLP bytes of an Export*ServiceRequest (several
  * requests appended when batched), gzip-compressed when <gzip>. One
  * allocation holds the struct, the tenant, the headroom and the bytes. */
+struct exp_otlp_bytes;
+
 struct exp_otlp_batch {
     struct exp_otlp_batch *next;    /* queue or retry-list link */
     enum og_signal signal;
@@ -34,7 +36,7 @@ struct exp_otlp_batch {
     unsigned attempts;
     /* spooled batches: their bytes' own allocation (the headroom, then data), the queue and key they were read
      * from, and when they were first stored (realtime) */
-    uint8_t *own;
+    struct exp_otlp_bytes *own;
     struct exp_otlp_tq *tq;
     uint64_t seq;
     int64_t enqueued_ms;
@@ -49,6 +51,11 @@ struct exp_otlp_batch *exp_otlp_batch_new(const char *tenant, size_t len);
  * batch waiting for its answer costs only its struct. NULL when out of memory. */
 struct exp_otlp_batch *exp_otlp_batch_new_spooled(const char *tenant, size_t len);
 void exp_otlp_batch_shed(struct exp_otlp_batch *b);     /* no-op for a batch made by exp_otlp_batch_new */
+/* Another reference to the bytes of a batch made by exp_otlp_batch_new_spooled, for an output buffer that
+ * sends them without copying (they stay valid until exp_otlp_bytes_unref, even once the batch is shed or
+ * freed); NULL for any other batch. */
+void *exp_otlp_batch_ref(struct exp_otlp_batch *b);
+void exp_otlp_bytes_unref(void *own);                   /* NULL is fine */
 void exp_otlp_batch_free(struct exp_otlp_batch *b);     /* any batch; NULL is fine */
 
 struct exp_otlp_queue {
