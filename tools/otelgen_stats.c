@@ -180,11 +180,11 @@ static uint64_t otelgen_stats_failed(const struct otelgen_stats *s)
     return s->outcomes[OTELGEN_STATS_REFUSED] + s->outcomes[OTELGEN_STATS_UNANSWERED];
 }
 
-bool otelgen_stats_all_ok(const struct otelgen_stats *s)
+bool otelgen_stats_all_ok(const struct otelgen_stats *s, bool retrying)
 {
     if (otelgen_stats_failed(s) > 0)
         return false;
-    for (size_t i = 0; i < s->n_entries; i++)
+    for (size_t i = 0; i < s->n_entries && !retrying; i++)
         if (s->entries[i].what == OTELGEN_STATS_CONN)
             return false;
     return true;

@@ -59,8 +59,9 @@ void otelgen_stats_add_unsent(struct otelgen_stats *s, uint64_t n, const char *w
  * true the first time <why> is seen. */
 bool otelgen_stats_add_conn_error(struct otelgen_stats *s, const char *why);
 
-/* True when no request finally failed and no connection failed. */
-bool otelgen_stats_all_ok(const struct otelgen_stats *s);
+/* True when no request finally failed and, unless <retrying> (with --retry a failed connection counts only
+ * through its requests), no connection failed. */
+bool otelgen_stats_all_ok(const struct otelgen_stats *s, bool retrying);
 
 /* Adds everything <src> counted to <dst>; the clock becomes the earliest start and the latest stop. Returns
  * 0, or -1 when out of memory (a failure message could not be copied; the counts are still added). */

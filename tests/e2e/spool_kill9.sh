@@ -2,8 +2,8 @@
 # spool_kill9.sh: at-least-once across kill -9. Two senders (spans over OTLP/gRPC for tenants a and b, log
 # records over OTLP/HTTP) keep sending with --retry, as SDKs would, into otelgate with its sending queue in
 # the spool, while the sink refuses half the exports (UNAVAILABLE). otelgate is killed with SIGKILL at a
-# random moment and restarted on the same spool directory, cycle after cycle, alternately with and without
-# the batch processor. At the end the fault is cleared and the spool drains: every item a sender saw
+# random moment and restarted on the same spool directory, cycle after cycle, in turn without the batch
+# processor, with it and gzip, and with it uncompressed. At the end the fault is cleared and the spool drains: every item a sender saw
 # acknowledged must have arrived (duplicates are allowed and reported, losses fail).
 #
 # Parameters (environment), so that contrib/soak/spool_kill9.sh can run the same for longer:
@@ -30,6 +30,7 @@ set_faults '[{"mode": "unavailable", "ratio": 0.5, "retry_after": 0}]'
 rm -rf "$SPOOL_DIR"
 spool_config kill9.0.yaml batch=0
 spool_config kill9.1.yaml batch=1 compression=gzip
+spool_config kill9.2.yaml batch=1             # the batch's own buffer goes to the spool, uncompressed
 
 if ! start_daemon kill9.0.yaml; then
     echo "Bail out! otelgate did not start"
@@ -54,10 +55,10 @@ for ((cycle = 1; cycle <= CYCLES; cycle++)); do
         corrupt=$((corrupt + 1))
         diag "cycle $cycle: mdb_stat cannot read the spool after kill -9: $(mdb_stat -a "$SPOOL_DIR" 2>&1 | tail -n 1)"
     fi
-    if ! start_daemon "kill9.$((cycle % 2)).yaml"; then
+    if ! start_daemon "kill9.$((cycle % 3)).yaml"; then
         restarts_failed=$((restarts_failed + 1))
         diag "cycle $cycle: otelgate did not restart on the spool; trying once more"
-        start_daemon "kill9.$((cycle % 2)).yaml" || break
+        start_daemon "kill9.$((cycle % 3)).yaml" || break
     fi
     # Checked with otelgate up, so that what the other sender had acknowledged can still drain and be counted.
     for s in "$tsend" "$lsend"; do
@@ -98,9 +99,10 @@ for k in ("errors", "connection_errors"):
     for m, n in d.get(k, {}).items():
         print("# %s %s: %s" % (d.get("signal"), k.replace("_", " "), "%d x %s" % (n, m)))' "$j" 2>/dev/null
 done
-all_true "both senders reported a summary with acknowledged items" \
+all_true "both senders reported a summary with acknowledged items, and exited 0 (every request acknowledged)" \
     "$([ "${t_ack:-?}" != "?" ] && [ "$t_ack" -gt 0 ] && echo 0 || echo "traces sender: ${t_json:-no summary}")" \
-    "$([ "${l_ack:-?}" != "?" ] && [ "$l_ack" -gt 0 ] && echo 0 || echo "logs sender: ${l_json:-no summary}")"
+    "$([ "${l_ack:-?}" != "?" ] && [ "$l_ack" -gt 0 ] && echo 0 || echo "logs sender: ${l_json:-no summary}")" \
+    "$([ "$t_rc:$l_rc" = 0:0 ] && echo 0 || echo "exit statuses: traces $t_rc, logs $l_rc")"
 [ "$t_ack" = "?" ] && t_ack=0
 [ "$l_ack" = "?" ] && l_ack=0
 
