@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "reactor.h"
+#include "util/thread_name.h"
 
 struct reactor_msg {
     reactor_fn fn;
@@ -198,6 +199,9 @@ int reactor_pool_start(struct reactor_pool *pool, char *err, size_t errlen)
             return -1;
         }
         r->running = true;
+        char id[12];
+        snprintf(id, sizeof(id), "%u", i);
+        thread_name(r->thread, "worker/", id);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return 0;

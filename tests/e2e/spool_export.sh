@@ -32,6 +32,12 @@ for exporter in otlp otlphttp; do
             fail "$what: otelgate did not start"
             continue
         fi
+        if [ "$exporter:$batch" = otlp:0 ]; then
+            names=" $(cat /proc/"$DAEMON_PID"/task/*/comm 2>/dev/null | sort | tr '\n' ' ')"
+            all_true "the daemon's threads are named (top -H): worker/0, spool, exp/otlp" \
+                "$(for n in worker/0 spool exp/otlp; do case $names in *" $n "*) ;; *) echo "no $n in:$names" ;; esac; done |
+                   head -n 1 | grep . || echo 0)"
+        fi
         bad=''
         proto=grpc
         for sig in traces metrics logs; do
