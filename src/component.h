@@ -106,6 +106,9 @@ struct og_component_type {
      * Runs on the main thread before any client is served; may block. Returns
      * 0, or -1 with a one-line reason in err. */
     int (*start)(struct component *c, struct gateway *gw, char *err, size_t errlen);
+    /* Every component has started: a last look at what none of them took (the spool: queues no exporter
+     * serves). Main thread; may be NULL. */
+    void (*started)(struct component *c);
     /* Requests still being served, summed over workers: the drain waits for
      * 0. May be NULL (nothing in flight, ever). */
     uint64_t (*inflight)(const struct component *c);

@@ -144,6 +144,22 @@ static int ext_spool_start(struct component *c, struct gateway *gw, char *err, s
     return 0;
 }
 
+/* Every exporter has opened its queues by now: a queue none opened holds data nobody will send. */
+static void ext_spool_started(struct component *c)
+{
+    struct ext_spool_state *s = c->state;
+    struct spool_queue *q[SPOOL_MAX_QUEUES];
+    struct spool_stats st;
+    unsigned n = spool_unserved(s->spool, q, SPOOL_MAX_QUEUES);
+
+    for (unsigned i = 0; i < n; i++) {
+        spool_queue_stats(q[i], &st);
+        log_warn(c->id, "queue '%s' holds %llu batches (%llu bytes) that no configured exporter sends (exporter|tenant: "
+                 "was that exporter renamed or removed?); they stay in the spool until it is configured again",
+                 spool_queue_name(q[i]), (unsigned long long)st.queued_items, (unsigned long long)st.queued_bytes);
+    }
+}
+
 static void ext_spool_stop(struct component *c)
 {
     struct ext_spool_state *s = c->state;
@@ -171,5 +187,6 @@ const struct og_component_type ext_spool_type = {
     .conf_size = sizeof(struct ext_spool_conf),
     .check = ext_spool_check,
     .start = ext_spool_start,
+    .started = ext_spool_started,
     .stop = ext_spool_stop,
 };

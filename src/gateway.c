@@ -203,6 +203,9 @@ int gateway_start(struct gateway **out, const struct config *cfg, char *err, siz
         gateway_build_pipelines(gw, err, errlen) != 0 ||
         gateway_start_kind(gw, OG_KIND_RECEIVER, err, errlen) != 0)
         goto fail;
+    for (size_t i = 0; i < gw->ncomponents; i++)
+        if (gw->components[i].type->started != NULL)
+            gw->components[i].type->started(&gw->components[i]);
     log_info("otelgate", "started workers=%u extensions=%zu pipelines=%zu config=%s", nworkers, cfg->nextensions,
              cfg->npipelines, cfg->path);
     *out = gw;

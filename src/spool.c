@@ -427,6 +427,7 @@ int spool_queue_open(struct spool *sp, const char *name, uint64_t max_bytes, enu
     else if (q == NULL)
         q = spool_queue_create(sp, name, err, errlen);
     if (q != NULL) {
+        q->opened = true;
         atomic_store(&q->max_bytes, max_bytes ? max_bytes : sp->max_size);
         atomic_store(&q->when_full, when_full);
         atomic_store(&q->max_age_ms, max_age_ms > 0 ? max_age_ms : 0);
@@ -451,6 +452,18 @@ unsigned spool_queues(struct spool *sp, const char *prefix, struct spool_queue *
             out[n] = sp->queues[i];
         n++;
     }
+    pthread_mutex_unlock(&sp->qlock);
+    return n;
+}
+
+unsigned spool_unserved(struct spool *sp, struct spool_queue **out, unsigned max)
+{
+    unsigned n = 0;
+
+    pthread_mutex_lock(&sp->qlock);
+    for (unsigned i = 0; i < sp->nqueues && n < max; i++)
+        if (!sp->queues[i]->opened && atomic_load(&sp->queues[i]->queued_items) > 0)
+            out[n++] = sp->queues[i];
     pthread_mutex_unlock(&sp->qlock);
     return n;
 }

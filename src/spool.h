@@ -123,6 +123,9 @@ int spool_item_copy(struct spool_reader *rd, const struct spool_item *it, uint8_
  * returns how many there are. Main thread. */
 unsigned spool_queues(struct spool *sp, const char *prefix, struct spool_queue **out, unsigned max);
 const char *spool_queue_name(const struct spool_queue *q);
+/* The non-empty queues (at most <max>, in <out>) that no spool_queue_open asked for since start: once every
+ * exporter has started, data stranded by an exporter renamed or removed from the configuration. */
+unsigned spool_unserved(struct spool *sp, struct spool_queue **out, unsigned max);
 
 /* Counters of <q> (cannot fail), and the environment's map size in bytes. */
 void spool_queue_stats(const struct spool_queue *q, struct spool_stats *st);

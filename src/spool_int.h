@@ -45,6 +45,7 @@ struct spool_queue {
     struct spool *sp;
     char name[SPOOL_NAME_MAX + 1];
     MDB_dbi dbi;
+    bool opened;                    /* by spool_queue_open since start: an exporter serves it (qlock) */
     _Atomic uint64_t max_bytes;
     _Atomic int when_full;          /* enum spool_when_full */
     _Atomic int64_t max_age_ms;     /* 0: none */

@@ -164,6 +164,15 @@ if start_daemon cfg5.yaml; then
     is "$(stop_log_counter spooled_batches):$(stop_log_counter dropped_log_records)" "$N:0" \
         "stop with a backlog: the stop line says spooled_batches=$N, nothing dropped"
     is "$(queued_entries)" "$N" "stop with a backlog: mdb_stat shows the $N batches after the exit"
+    # The exporter renamed: its queue is no one's now, and the start says so, with what it holds.
+    spool_config cfg5r.yaml exporter=otlp/renamed
+    if start_daemon cfg5r.yaml; then
+        stop_daemon
+        is "$(daemon_log | grep -c "warn  spool: queue 'otlp|' holds $N batches .* that no configured exporter sends")" \
+            1 "exporter renamed: the start warns that queue 'otlp|' holds $N batches no configured exporter sends"
+    else
+        fail "exporter renamed: otelgate did not start"
+    fi
     if start_sink && start_daemon cfg5.yaml; then
         wait_until 30 unique_is logs "$ITEMS"
         is "$(count logs.unique logs.duplicates)" "$ITEMS 0" \
