@@ -139,6 +139,24 @@ void exp_otlp_answer_partial(const uint8_t *msg, size_t len, struct exp_otlp_ans
     }
 }
 
+size_t exp_otlp_answer_percent_decode(const uint8_t *v, size_t len, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789ABCDEF0123456789abcdef";
+    size_t n = 0;
+
+    for (size_t i = 0; i < len && n < outlen; i++) {
+        const char *hi, *lo;
+        if (v[i] == '%' && i + 2 < len && (hi = memchr(hex, v[i + 1], 32)) != NULL &&
+            (lo = memchr(hex, v[i + 2], 32)) != NULL) {
+            out[n++] = (char)(((hi - hex) % 16) << 4 | (lo - hex) % 16);
+            i += 2;
+        } else {
+            out[n++] = (char)v[i];
+        }
+    }
+    return n;
+}
+
 void exp_otlp_answer_message(struct exp_otlp_answer *a, const void *text, size_t len)
 {
     const uint8_t *s = text;

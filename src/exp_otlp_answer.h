@@ -34,4 +34,9 @@ void exp_otlp_answer_status_bin(const uint8_t *v, size_t len, struct exp_otlp_an
  * spaces and runs of spaces squeezed, so the text is one safe log line. */
 void exp_otlp_answer_message(struct exp_otlp_answer *a, const void *text, size_t len);
 
+/* Decodes a grpc-message header value, which is percent-encoded (gRPC over HTTP/2, "Responses"), into <out>
+ * (at most <outlen> bytes, not terminated); a '%' not followed by two hex digits stays as it is. Returns the
+ * length written. */
+size_t exp_otlp_answer_percent_decode(const uint8_t *v, size_t len, char *out, size_t outlen);
+
 #endif

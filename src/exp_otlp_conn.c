@@ -165,6 +165,14 @@ static int exp_otlp_conn_parse_int(const uint8_t *v, size_t len, int64_t max)
     return n > max ? -1 : (int)n;
 }
 
+/* grpc-message, decoded, as one safe log line. */
+static void exp_otlp_conn_grpc_message(struct exp_otlp_answer *a, const uint8_t *v, size_t len)
+{
+    char text[sizeof a->message];
+
+    exp_otlp_answer_message(a, text, exp_otlp_answer_percent_decode(v, len, text, sizeof text));
+}
+
 static int exp_otlp_conn_on_header(nghttp2_session *h2, const nghttp2_frame *frame, const uint8_t *name,
                                    size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *arg)
 {
@@ -181,7 +189,7 @@ static int exp_otlp_conn_on_header(nghttp2_session *h2, const nghttp2_frame *fra
     else if (namelen == 11 && memcmp(name, "grpc-status", 11) == 0)
         a->grpc_status = exp_otlp_conn_parse_int(value, valuelen, 1000);
     else if (namelen == 12 && memcmp(name, "grpc-message", 12) == 0)
-        snprintf(a->message, sizeof a->message, "%.*s", (int)valuelen, (const char *)value);
+        exp_otlp_conn_grpc_message(a, value, valuelen);
     else if (namelen == 22 && memcmp(name, "grpc-retry-pushback-ms", 22) == 0)
         a->retry_after_ms = exp_otlp_conn_parse_int(value, valuelen, 86400000);
     else if (namelen == 23 && memcmp(name, "grpc-status-details-bin", 23) == 0)

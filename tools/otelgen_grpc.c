@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
 
+#include "exp_otlp_answer.h"
 #include "otelgen_net.h"
 #include "otelgen_payload.h"
 #include "otelgen_retry.h"
@@ -121,23 +122,9 @@ static void otelgen_grpc_end_if_idle(struct otelgen_grpc *c)
 
 /* ---- answers ---- */
 
-/* grpc-message is percent-encoded (gRPC over HTTP/2, "Responses"). */
 static void otelgen_grpc_set_message(struct otelgen_grpc_stream *s, const uint8_t *v, size_t len)
 {
-    static const char hex[] = "0123456789ABCDEF0123456789abcdef";
-    size_t n = 0;
-
-    for (size_t i = 0; i < len && n < sizeof s->message - 1; i++) {
-        const char *hi, *lo;
-        if (v[i] == '%' && i + 2 < len && (hi = memchr(hex, v[i + 1], 32)) != NULL &&
-            (lo = memchr(hex, v[i + 2], 32)) != NULL) {
-            s->message[n++] = (char)(((hi - hex) % 16) << 4 | (lo - hex) % 16);
-            i += 2;
-        } else {
-            s->message[n++] = (char)v[i];
-        }
-    }
-    s->message_len = n;
+    s->message_len = exp_otlp_answer_percent_decode(v, len, s->message, sizeof s->message - 1);
     s->message_from_body = false;
 }
 

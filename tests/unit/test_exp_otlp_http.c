@@ -874,6 +874,24 @@ static void test_pools_and_gzip(void **state)
 }
 
 /* A 100 KiB error page is read to its end but only its head kept; the connection stays usable. */
+/* grpc-message values are percent-encoded: decoded, a stray '%' kept, the output bounded. */
+static void test_percent_decode(void **state)
+{
+    static const struct { const char *in, *out; size_t room; } cases[] = {
+        { "quota%20exceeded", "quota exceeded", 64 }, { "100%", "100%", 64 }, { "%4", "%4", 64 },
+        { "%zz%4g", "%zz%4g", 64 }, { "caf%C3%A9%0a", "caf\xc3\xa9\n", 64 }, { "a%20b%20c", "a b", 3 }, { "", "", 8 },
+    };
+    char out[64];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = exp_otlp_answer_percent_decode((const uint8_t *)cases[i].in, strlen(cases[i].in), out,
+                                                  cases[i].room);
+        assert_int_equal(n, strlen(cases[i].out));
+        assert_memory_equal(out, cases[i].out, n);
+    }
+}
+
 static void test_large_body(void **state)
 {
     static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
@@ -1027,6 +1045,7 @@ static int test_group_teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_percent_decode),
         TEST_CASE(test_partial_success),
         TEST_CASE(test_json_and_informational),
         TEST_CASE(test_503_retry_after),
