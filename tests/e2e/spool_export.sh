@@ -4,7 +4,8 @@
 # acknowledged and received. Happy path for each signal over both exporters with and without the batch
 # processor; an upstream down for the whole send (the backlog is in the spool, then delivered); permanent
 # rejections (dropped, counted, the queue moves on); one tenant's upstream failing while the other's flows;
-# SIGTERM with a backlog, and a restart that delivers it.
+# SIGTERM with a backlog, and a restart that delivers it; an exporter renamed over a backlog; the upstream
+# killed in the middle of a batch.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/spool_lib.sh"
 
@@ -186,6 +187,44 @@ if start_daemon cfg5.yaml; then
     fi
 else
     fail "stop with a backlog: otelgate did not start"
+fi
+
+# ------------------------------- 6. the upstream dies in the middle of a batch ----
+
+# A backlog of large batches; then, four times, an upstream that takes requests without ever answering
+# (blackhole) is killed with SIGKILL once it holds the first batch, while the exporter writes the next one
+# to it (the batch's bytes are still referred to by the connection's output when it goes). Nothing was
+# acknowledged, so a last, healthy upstream gets every item, once.
+holds_one() { [ "$(count faults.blackhole)" -ge 1 ] 2>/dev/null; }
+stop_sink
+rm -rf "$SPOOL_DIR"
+spool_config cfg6.yaml batch=1
+if start_daemon cfg6.yaml; then
+    send grpc --signal traces -n $((N * 20)) -c 4
+    is "$S_RC:$S_ACK_ITEMS" "0:$((ITEMS * 20))" "upstream killed mid-batch: $((ITEMS * 20)) spans acknowledged into the spool"
+    for i in 1 2 3 4; do
+        start_sink --fault blackhole || break
+        wait_until 10 holds_one
+        ms_sleep 0 5
+        kill -KILL "$SINK_PID" 2>/dev/null
+        wait_exit "$SINK_PID" 10
+        og_forget "$SINK_PID"
+        SINK_PID=''
+    done
+    if start_sink; then
+        wait_until 30 unique_is traces $((ITEMS * 20))
+        is "$(count traces.unique traces.duplicates)" "$((ITEMS * 20)) 0" \
+            "upstream killed mid-batch four times: the next upstream gets all $((ITEMS * 20)) spans, once"
+        wait_until 10 entries_is 0
+        stop_daemon
+        is "$DAEMON_RC:$(stop_log_counter spooled_batches)" "0:0" "upstream killed mid-batch: exit 0, nothing left"
+        check "upstream killed mid-batch: the exporter saw the connection go" \
+            grep -qE "127.0.0.1:$SINK_G(: Connection reset by peer| closed the connection)" "$DAEMON_LOG"
+    else
+        fail "upstream killed mid-batch: the sink did not start"
+    fi
+else
+    fail "upstream killed mid-batch: otelgate did not start"
 fi
 
 stop_sink
