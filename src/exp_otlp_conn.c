@@ -1,5 +1,6 @@
 /* exp_otlp_conn.c: the otlp exporter's HTTP/2 client connection (h2c, prior
- * knowledge) through nghttp2 over a libevent bufferevent. Many Export calls
+ * knowledge) through nghttp2 over a libevent bufferevent (the session itself,
+ * shared with otelgen send, is h2_client.c). Many Export calls
  * ride one connection as concurrent streams. nghttp2 callbacks only record:
  * answers are handed to the exporter after nghttp2 returns, and the single
  * teardown (exp_otlp_conn_end) runs outside them, so no callback ever sees a
@@ -16,6 +17,7 @@
 
 #include "exp_otlp_answer.h"
 #include "exp_otlp_conn.h"
+#include "h2_client.h"
 
 #define EXP_OTLP_CONN_OUT_HIGH (256 * 1024)     /* stop framing while this much waits for the socket */
 #define EXP_OTLP_CONN_RESP_MAX 512              /* response body bytes kept: enough for partial success */
@@ -38,9 +40,8 @@ struct exp_otlp_stream {
 };
 
 struct exp_otlp_conn {
+    struct h2_client hc;                /* first: the session's user data is the conn */
     struct exp_otlp_conn_env env;
-    struct bufferevent *bev;
-    nghttp2_session *h2;
     nghttp2_nv *nv;
     size_t n_nv;
     size_t tenant_nv;                   /* a configured x-tenant-id header's index, or n_nv */
@@ -48,8 +49,7 @@ struct exp_otlp_conn {
     struct exp_otlp_stream *active, *done;
     unsigned inflight;
     unsigned sending;                   /* streams whose body is not all in the output yet */
-    bool connected, goaway, ending;
-    char h2_error[160];
+    bool connected, ending;
 };
 
 
@@ -69,7 +69,7 @@ static void exp_otlp_parse_partial(const struct exp_otlp_stream *s, struct exp_o
 static ssize_t exp_otlp_conn_on_send(nghttp2_session *h2, const uint8_t *data, size_t length, int flags, void *arg)
 {
     struct exp_otlp_conn *c = arg;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer *out = bufferevent_get_output(c->hc.bev);
     (void)h2;
     (void)flags;
 
@@ -125,7 +125,7 @@ static int exp_otlp_conn_on_send_data(nghttp2_session *h2, nghttp2_frame *frame,
 {
     struct exp_otlp_conn *c = arg;
     struct exp_otlp_stream *s = source->ptr;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer *out = bufferevent_get_output(c->hc.bev);
     const uint8_t *msg = s->batch->data - 5;       /* the prefix submit wrote into the headroom */
     (void)h2;
     (void)frame;                                    /* no padding is ever asked for */
@@ -213,27 +213,6 @@ static int exp_otlp_conn_on_data(nghttp2_session *h2, uint8_t flags, int32_t id,
     return 0;
 }
 
-static int exp_otlp_conn_on_frame(nghttp2_session *h2, const nghttp2_frame *frame, void *arg)
-{
-    struct exp_otlp_conn *c = arg;
-    (void)h2;
-
-    if (frame->hd.type == NGHTTP2_GOAWAY)
-        c->goaway = true;
-    return 0;
-}
-
-static int exp_otlp_conn_on_error(nghttp2_session *h2, int code, const char *msg, size_t len, void *arg)
-{
-    struct exp_otlp_conn *c = arg;
-    (void)h2;
-    (void)code;
-
-    if (c->h2_error[0] == '\0')
-        snprintf(c->h2_error, sizeof c->h2_error, "%.*s", (int)len, msg);
-    return 0;
-}
-
 static void exp_otlp_conn_unlink(struct exp_otlp_conn *c, struct exp_otlp_stream *s)
 {
     for (struct exp_otlp_stream **pp = &c->active; *pp != NULL; pp = &(*pp)->next)
@@ -314,9 +293,8 @@ static void exp_otlp_conn_end(struct exp_otlp_conn *c, const char *why)
         c->env.on_answer(c->env.arg, s->batch, &a);
         free(s);
     }
-    if (c->h2 != NULL)
-        nghttp2_session_del(c->h2);
-    bufferevent_free(c->bev);
+    h2_client_dispose(&c->hc);
+    bufferevent_free(c->hc.bev);
     free(c->nv);
     void (*on_closed)(void *, const char *) = c->env.on_closed;
     void *arg = c->env.arg;
@@ -326,7 +304,7 @@ static void exp_otlp_conn_end(struct exp_otlp_conn *c, const char *why)
 
 static int exp_otlp_conn_flush(struct exp_otlp_conn *c, char *why, size_t len)
 {
-    int rv = nghttp2_session_send(c->h2);
+    int rv = h2_client_flush(&c->hc);
 
     if (rv != 0) {
         snprintf(why, len, "HTTP/2: %s", nghttp2_strerror(rv));
@@ -346,9 +324,8 @@ static void exp_otlp_conn_after_io(struct exp_otlp_conn *c)
         exp_otlp_conn_end(c, why);
         return;
     }
-    if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2) &&
-        evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-        snprintf(why, sizeof why, "HTTP/2 session ended%s%s", c->h2_error[0] ? ": " : "", c->h2_error);
+    if (h2_client_over(&c->hc)) {
+        snprintf(why, sizeof why, "HTTP/2 session ended%s%s", c->hc.error[0] ? ": " : "", c->hc.error);
         exp_otlp_conn_end(c, why);
     }
 }
@@ -356,23 +333,14 @@ static void exp_otlp_conn_after_io(struct exp_otlp_conn *c)
 static void exp_otlp_conn_on_read(struct bufferevent *bev, void *arg)
 {
     struct exp_otlp_conn *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    struct evbuffer_iovec v[16];
     char why[EXP_OTLP_MESSAGE_MAX];
+    int rv = h2_client_feed(&c->hc);
+    (void)bev;
 
-    while (evbuffer_get_length(in) > 0) {
-        int n = evbuffer_peek(in, -1, NULL, v, 16);
-        size_t used = 0;
-        for (int i = 0; i < n && i < 16; i++) {
-            ssize_t rv = nghttp2_session_mem_recv(c->h2, v[i].iov_base, v[i].iov_len);
-            if (rv < 0) {
-                snprintf(why, sizeof why, "HTTP/2: %s", nghttp2_strerror((int)rv));
-                exp_otlp_conn_end(c, why);
-                return;
-            }
-            used += (size_t)rv;
-        }
-        evbuffer_drain(in, used);
+    if (rv != 0) {
+        snprintf(why, sizeof why, "HTTP/2: %s", nghttp2_strerror(rv));
+        exp_otlp_conn_end(c, why);
+        return;
     }
     exp_otlp_conn_after_io(c);
 }
@@ -383,27 +351,10 @@ static void exp_otlp_conn_on_write(struct bufferevent *bev, void *arg)
     exp_otlp_conn_after_io(arg);
 }
 
-static int exp_otlp_conn_session_start(struct exp_otlp_conn *c)
-{
-    static const nghttp2_settings_entry settings[] = { { NGHTTP2_SETTINGS_ENABLE_PUSH, 0 } };
-    nghttp2_session_callbacks *cb;
-    int rv;
-
-    if (nghttp2_session_callbacks_new(&cb) != 0)
-        return -1;
-    nghttp2_session_callbacks_set_send_callback(cb, exp_otlp_conn_on_send);
-    nghttp2_session_callbacks_set_send_data_callback(cb, exp_otlp_conn_on_send_data);
-    nghttp2_session_callbacks_set_on_header_callback(cb, exp_otlp_conn_on_header);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, exp_otlp_conn_on_data);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, exp_otlp_conn_on_frame);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cb, exp_otlp_conn_on_stream_close);
-    nghttp2_session_callbacks_set_error_callback2(cb, exp_otlp_conn_on_error);
-    rv = nghttp2_session_client_new(&c->h2, cb, c);
-    nghttp2_session_callbacks_del(cb);
-    if (rv == 0)
-        rv = nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, settings, 1);
-    return rv == 0 ? 0 : -1;
-}
+static const struct h2_client_callbacks exp_otlp_conn_callbacks = {
+    .send = exp_otlp_conn_on_send, .send_data = exp_otlp_conn_on_send_data, .on_header = exp_otlp_conn_on_header,
+    .on_data = exp_otlp_conn_on_data, .on_stream_close = exp_otlp_conn_on_stream_close,
+};
 
 static void exp_otlp_conn_on_event(struct bufferevent *bev, short events, void *arg)
 {
@@ -411,7 +362,7 @@ static void exp_otlp_conn_on_event(struct bufferevent *bev, short events, void *
     char why[EXP_OTLP_MESSAGE_MAX];
 
     if (events & BEV_EVENT_CONNECTED) {
-        if (exp_otlp_conn_session_start(c) != 0) {
+        if (h2_client_start(&c->hc, &exp_otlp_conn_callbacks) != 0) {
             exp_otlp_conn_end(c, "HTTP/2: cannot start a session");
             return;
         }
@@ -479,26 +430,26 @@ static void *exp_otlp_conn_open(const struct exp_otlp_conn_env *env, char *err, 
         return NULL;
     }
     c->env = *env;
-    c->bev = bufferevent_socket_new(env->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL || exp_otlp_conn_headers_create(c) != 0) {
+    c->hc.bev = bufferevent_socket_new(env->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (c->hc.bev == NULL || exp_otlp_conn_headers_create(c) != 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    bufferevent_setcb(c->bev, exp_otlp_conn_on_read, exp_otlp_conn_on_write, exp_otlp_conn_on_event, c);
-    bufferevent_setwatermark(c->bev, EV_WRITE, EXP_OTLP_CONN_OUT_HIGH / 2, 0);
+    bufferevent_setcb(c->hc.bev, exp_otlp_conn_on_read, exp_otlp_conn_on_write, exp_otlp_conn_on_event, c);
+    bufferevent_setwatermark(c->hc.bev, EV_WRITE, EXP_OTLP_CONN_OUT_HIGH / 2, 0);
     /* libevent writes 16 KiB per loop turn by default: too little for 50 KiB batches */
-    bufferevent_set_max_single_write(c->bev, EXP_OTLP_CONN_OUT_HIGH);
-    bufferevent_set_max_single_read(c->bev, 64 * 1024);
+    bufferevent_set_max_single_write(c->hc.bev, EXP_OTLP_CONN_OUT_HIGH);
+    bufferevent_set_max_single_read(c->hc.bev, 64 * 1024);
     /* NULL dns base: getaddrinfo on this thread (the exporter's own, never a worker's). */
     const struct exp_otlp_target *t = &env->targets[0];
-    if (bufferevent_socket_connect_hostname(c->bev, NULL, AF_UNSPEC, t->host, atoi(t->port)) != 0) {
+    if (bufferevent_socket_connect_hostname(c->hc.bev, NULL, AF_UNSPEC, t->host, atoi(t->port)) != 0) {
         snprintf(err, errlen, "cannot connect to %s:%s", t->host, t->port);
         goto fail;
     }
     return c;
 fail:
-    if (c->bev != NULL)
-        bufferevent_free(c->bev);
+    if (c->hc.bev != NULL)
+        bufferevent_free(c->hc.bev);
     free(c->nv);
     free(c);
     return NULL;
@@ -511,9 +462,9 @@ static unsigned exp_otlp_conn_room(const void *t, enum og_signal signal, unsigne
 
     /* One stream sends its body at a time: the connection is one byte stream anyway, so interleaving bodies
      * only delays every answer, and memory holds one batch being written rather than num_consumers. */
-    if (c == NULL || !c->connected || c->goaway || c->ending || c->h2 == NULL || c->sending > 0)
+    if (c == NULL || !c->connected || c->hc.goaway || c->ending || c->hc.h2 == NULL || c->sending > 0)
         return 0;
-    uint32_t limit = nghttp2_session_get_remote_settings(c->h2, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    uint32_t limit = nghttp2_session_get_remote_settings(c->hc.h2, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
     if (limit > want)
         limit = want;
     return c->inflight < limit ? limit - c->inflight : 0;
@@ -548,7 +499,7 @@ static int exp_otlp_conn_submit(void *t, struct exp_otlp_batch *b, int64_t now_m
         if (c->tenant_nv == c->n_nv)
             n_nv++;
     }
-    s->id = nghttp2_submit_request(c->h2, NULL, c->nv, n_nv, &body, s);
+    s->id = nghttp2_submit_request(c->hc.h2, NULL, c->nv, n_nv, &body, s);
     if (c->tenant_nv < c->n_nv)
         c->nv[c->tenant_nv] = configured;
     if (s->id < 0) {
@@ -566,7 +517,7 @@ static void exp_otlp_conn_kick(void *t)
 {
     struct exp_otlp_conn *c = t;
 
-    if (c != NULL && c->h2 != NULL && !c->ending)
+    if (c != NULL && c->hc.h2 != NULL && !c->ending)
         exp_otlp_conn_after_io(c);
 }
 
@@ -574,12 +525,12 @@ static void exp_otlp_conn_expire(void *t, int64_t now_ms, int64_t timeout_ms)
 {
     struct exp_otlp_conn *c = t;
 
-    if (c == NULL || c->ending || c->h2 == NULL)
+    if (c == NULL || c->ending || c->hc.h2 == NULL)
         return;
     for (struct exp_otlp_stream *s = c->active; s != NULL; s = s->next) {
         if (!s->expired && now_ms - s->start_ms >= timeout_ms) {
             s->expired = true;
-            nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
+            nghttp2_submit_rst_stream(c->hc.h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
         }
     }
 }

@@ -1,5 +1,5 @@
 /* otelgen_grpc.c: the OTLP/gRPC client: HTTP/2 with prior knowledge (h2c) through nghttp2, over a libevent
- * bufferevent. Several requests ride one connection as concurrent streams (up to the worker's depth and the
+ * bufferevent (the session itself, shared with the otlp exporter, is src/h2_client.c). Several requests ride one connection as concurrent streams (up to the worker's depth and the
  * server's SETTINGS_MAX_CONCURRENT_STREAMS); bodies come pre-encoded from otelgen_payload and nghttp2
  * never copies them (NGHTTP2_DATA_FLAG_NO_COPY): large DATA frames are added to the output by reference,
  * so their bytes are copied once, by the kernel. A body buffer is needed only until the socket took it,
@@ -20,6 +20,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "exp_otlp_answer.h"
+#include "h2_client.h"
 #include "otelgen_net.h"
 #include "otelgen_payload.h"
 #include "otelgen_retry.h"
@@ -49,9 +50,8 @@ struct otelgen_grpc_stream {
 };
 
 struct otelgen_grpc {
+    struct h2_client hc;                /* first: the session's user data is the conn */
     struct otelgen_conn_env env;
-    struct bufferevent *bev;
-    nghttp2_session *h2;
     nghttp2_nv *nv;                     /* the request headers, the same for every request but the tenant */
     size_t n_nv;
     size_t tenant_nv;                   /* index of the tenant header in nv, when --tenants */
@@ -61,9 +61,7 @@ struct otelgen_grpc {
     unsigned inflight;
     uint64_t answered;
     bool connected;
-    bool goaway;                        /* the server sent GOAWAY: no new streams here */
     bool closing;                       /* we sent GOAWAY: end once it is written */
-    char h2_error[160];                 /* nghttp2's first complaint about the server, if any */
 };
 
 /* ---- ending ---- */
@@ -81,8 +79,8 @@ static void otelgen_grpc_end(struct otelgen_grpc *c, const char *why)
     snprintf(reason, sizeof reason, "%s", why != NULL ? why : "connection ended with requests in flight");
     /* Drop the output first: it may refer to the stream bodies freed below. A socket bufferevent keeps the
      * start of its output frozen, which makes a drain a silent no-op: unfreeze it first. */
-    evbuffer_unfreeze(bufferevent_get_output(c->bev), 1);
-    evbuffer_drain(bufferevent_get_output(c->bev), evbuffer_get_length(bufferevent_get_output(c->bev)));
+    evbuffer_unfreeze(bufferevent_get_output(c->hc.bev), 1);
+    evbuffer_drain(bufferevent_get_output(c->hc.bev), evbuffer_get_length(bufferevent_get_output(c->hc.bev)));
     for (unsigned i = 0; i < c->env.depth; i++) {
         if (c->streams[i].id != 0) {
             otelgen_worker_answered(w, &c->streams[i].req,
@@ -93,8 +91,8 @@ static void otelgen_grpc_end(struct otelgen_grpc *c, const char *why)
     }
     for (unsigned i = 0; i < c->n_spare; i++)
         otelgen_payload_body_dispose(&c->spare[i]);
-    nghttp2_session_del(c->h2);
-    bufferevent_free(c->bev);
+    h2_client_dispose(&c->hc);
+    bufferevent_free(c->hc.bev);
     free(c->spare);
     free(c->streams);
     free(c->nv);
@@ -106,17 +104,16 @@ static void otelgen_grpc_end(struct otelgen_grpc *c, const char *why)
  * requests still in flight, nghttp2 gave up on the server: say why, in its words when it gave some. */
 static void otelgen_grpc_end_if_idle(struct otelgen_grpc *c)
 {
-    char why[OTELGEN_CONN_MESSAGE_MAX + sizeof c->h2_error];
+    char why[OTELGEN_CONN_MESSAGE_MAX + sizeof c->hc.error];
 
-    if (c->h2 == NULL || nghttp2_session_want_read(c->h2) || nghttp2_session_want_write(c->h2) ||
-        evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+    if (!h2_client_over(&c->hc))
         return;
     if (c->inflight == 0) {
         otelgen_grpc_end(c, NULL);
         return;
     }
     snprintf(why, sizeof why, "%s: HTTP/2 session failed: %s", c->env.addr->text,
-             c->h2_error[0] != '\0' ? c->h2_error : "protocol error");
+             c->hc.error[0] != '\0' ? c->hc.error : "protocol error");
     otelgen_grpc_end(c, why);
 }
 
@@ -199,7 +196,7 @@ static struct otelgen_answer otelgen_grpc_answer(const struct otelgen_grpc *c, c
 static ssize_t otelgen_grpc_on_send(nghttp2_session *h2, const uint8_t *data, size_t length, int flags, void *arg)
 {
     struct otelgen_grpc *c = arg;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer *out = bufferevent_get_output(c->hc.bev);
     (void)h2;
     (void)flags;
 
@@ -258,7 +255,7 @@ static int otelgen_grpc_on_send_data(nghttp2_session *h2, nghttp2_frame *frame, 
 {
     struct otelgen_grpc *c = arg;
     struct otelgen_grpc_stream *s = source->ptr;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer *out = bufferevent_get_output(c->hc.bev);
     (void)h2;
 
     if (evbuffer_get_length(out) >= OTELGEN_GRPC_OUT_HIGH)
@@ -336,27 +333,6 @@ static int otelgen_grpc_on_data(nghttp2_session *h2, uint8_t flags, int32_t id, 
     return 0;
 }
 
-static int otelgen_grpc_on_frame(nghttp2_session *h2, const nghttp2_frame *frame, void *arg)
-{
-    struct otelgen_grpc *c = arg;
-    (void)h2;
-
-    if (frame->hd.type == NGHTTP2_GOAWAY)
-        c->goaway = true;
-    return 0;
-}
-
-static int otelgen_grpc_on_error(nghttp2_session *h2, int code, const char *msg, size_t len, void *arg)
-{
-    struct otelgen_grpc *c = arg;
-    (void)h2;
-    (void)code;
-
-    if (c->h2_error[0] == '\0')
-        snprintf(c->h2_error, sizeof c->h2_error, "%.*s", (int)len, msg);
-    return 0;
-}
-
 static int otelgen_grpc_on_stream_close(nghttp2_session *h2, int32_t id, uint32_t error_code, void *arg)
 {
     struct otelgen_grpc *c = arg;
@@ -382,7 +358,7 @@ static int otelgen_grpc_on_stream_close(nghttp2_session *h2, int32_t id, uint32_
 
 static int otelgen_grpc_flush(struct otelgen_grpc *c, char *why, size_t len)
 {
-    int rv = nghttp2_session_send(c->h2);
+    int rv = h2_client_flush(&c->hc);
 
     if (rv != 0) {
         snprintf(why, len, "%s: HTTP/2: %s", c->env.addr->text, nghttp2_strerror(rv));
@@ -420,7 +396,7 @@ static int otelgen_grpc_submit(struct otelgen_grpc *c, struct otelgen_grpc_strea
     }
     *s = (struct otelgen_grpc_stream){ .conn = c, .body = s->body, .req = *req, .grpc_status = -1 };
     otelgen_grpc_set_tenant(c, req->seq);
-    id = nghttp2_submit_request(c->h2, NULL, c->nv, c->n_nv, &body, s);
+    id = nghttp2_submit_request(c->hc.h2, NULL, c->nv, c->n_nv, &body, s);
     if (id < 0) {
         otelgen_worker_give_back(c->env.worker, req);
         snprintf(why, len, "%s: HTTP/2: %s", c->env.addr->text, nghttp2_strerror(id));
@@ -435,12 +411,12 @@ static int otelgen_grpc_submit(struct otelgen_grpc *c, struct otelgen_grpc_strea
  * the socket took every piece of its body the output referred to. */
 static int otelgen_grpc_pump(struct otelgen_grpc *c, char *why, size_t len)
 {
-    uint32_t limit = nghttp2_session_get_remote_settings(c->h2, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    uint32_t limit = nghttp2_session_get_remote_settings(c->hc.h2, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
     struct otelgen_req req;
 
     if (limit > c->env.depth)
         limit = c->env.depth;
-    for (unsigned i = 0; i < c->env.depth && c->inflight < limit && !c->goaway && !c->closing; i++) {
+    for (unsigned i = 0; i < c->env.depth && c->inflight < limit && !c->hc.goaway && !c->closing; i++) {
         if (c->streams[i].id != 0 || c->streams[i].refs > 0)
             continue;
         if (!otelgen_worker_next(c->env.worker, c->env.slot, &req))
@@ -451,24 +427,13 @@ static int otelgen_grpc_pump(struct otelgen_grpc *c, char *why, size_t len)
     return 0;
 }
 
-/* Feeds what arrived to nghttp2, one evbuffer chunk at a time. */
 static int otelgen_grpc_feed(struct otelgen_grpc *c, char *why, size_t len)
 {
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    struct evbuffer_iovec v[16];
+    int rv = h2_client_feed(&c->hc);
 
-    while (evbuffer_get_length(in) > 0) {
-        int n = evbuffer_peek(in, -1, NULL, v, 16);
-        size_t used = 0;
-        for (int i = 0; i < n && i < 16; i++) {
-            ssize_t rv = nghttp2_session_mem_recv(c->h2, v[i].iov_base, v[i].iov_len);
-            if (rv < 0) {
-                snprintf(why, len, "%s: HTTP/2: %s", c->env.addr->text, nghttp2_strerror((int)rv));
-                return -1;
-            }
-            used += (size_t)rv;
-        }
-        evbuffer_drain(in, used);
+    if (rv != 0) {
+        snprintf(why, len, "%s: HTTP/2: %s", c->env.addr->text, nghttp2_strerror(rv));
+        return -1;
     }
     return 0;
 }
@@ -479,7 +444,7 @@ static void otelgen_grpc_on_read(struct bufferevent *bev, void *arg)
     char why[OTELGEN_CONN_MESSAGE_MAX];
     (void)bev;
 
-    if (c->h2 == NULL)
+    if (c->hc.h2 == NULL)
         return;
     if (otelgen_grpc_feed(c, why, sizeof why) != 0 || otelgen_grpc_pump(c, why, sizeof why) != 0 ||
         otelgen_grpc_flush(c, why, sizeof why) != 0) {
@@ -497,7 +462,7 @@ static void otelgen_grpc_on_write(struct bufferevent *bev, void *arg)
     char why[OTELGEN_CONN_MESSAGE_MAX];
     (void)bev;
 
-    if (c->h2 == NULL)
+    if (c->hc.h2 == NULL)
         return;
     if (otelgen_grpc_pump(c, why, sizeof why) != 0 || otelgen_grpc_flush(c, why, sizeof why) != 0) {
         otelgen_grpc_end(c, why);
@@ -506,27 +471,15 @@ static void otelgen_grpc_on_write(struct bufferevent *bev, void *arg)
     otelgen_grpc_end_if_idle(c);
 }
 
+static const struct h2_client_callbacks otelgen_grpc_callbacks = {
+    .send = otelgen_grpc_on_send, .send_data = otelgen_grpc_on_send_data, .on_header = otelgen_grpc_on_header,
+    .on_data = otelgen_grpc_on_data, .on_stream_close = otelgen_grpc_on_stream_close,
+};
+
 static int otelgen_grpc_session_start(struct otelgen_grpc *c, char *why, size_t len)
 {
-    static const nghttp2_settings_entry settings[] = { { NGHTTP2_SETTINGS_ENABLE_PUSH, 0 } };
-    nghttp2_session_callbacks *cb;
-    int rv;
+    int rv = h2_client_start(&c->hc, &otelgen_grpc_callbacks);
 
-    if (nghttp2_session_callbacks_new(&cb) != 0) {
-        snprintf(why, len, "out of memory");
-        return -1;
-    }
-    nghttp2_session_callbacks_set_send_callback(cb, otelgen_grpc_on_send);
-    nghttp2_session_callbacks_set_send_data_callback(cb, otelgen_grpc_on_send_data);
-    nghttp2_session_callbacks_set_on_header_callback(cb, otelgen_grpc_on_header);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, otelgen_grpc_on_data);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, otelgen_grpc_on_frame);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cb, otelgen_grpc_on_stream_close);
-    nghttp2_session_callbacks_set_error_callback2(cb, otelgen_grpc_on_error);
-    rv = nghttp2_session_client_new(&c->h2, cb, c);
-    nghttp2_session_callbacks_del(cb);
-    if (rv == 0)
-        rv = nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, settings, 1);
     if (rv != 0) {
         snprintf(why, len, "HTTP/2: %s", nghttp2_strerror(rv));
         return -1;
@@ -613,7 +566,7 @@ static int otelgen_grpc_open(void **out, const struct otelgen_conn_env *env, cha
         free(c);
         return -1;
     }
-    if (otelgen_net_connect(&c->bev, env, otelgen_grpc_on_read, otelgen_grpc_on_write, otelgen_grpc_on_event, c, err,
+    if (otelgen_net_connect(&c->hc.bev, env, otelgen_grpc_on_read, otelgen_grpc_on_write, otelgen_grpc_on_event, c, err,
                             errlen) != 0) {
         free(c->spare);
         free(c->streams);
@@ -621,7 +574,7 @@ static int otelgen_grpc_open(void **out, const struct otelgen_conn_env *env, cha
         free(c);
         return -1;
     }
-    bufferevent_setwatermark(c->bev, EV_WRITE, OTELGEN_GRPC_OUT_HIGH / 2, 0);
+    bufferevent_setwatermark(c->hc.bev, EV_WRITE, OTELGEN_GRPC_OUT_HIGH / 2, 0);
     *out = c;
     return 0;
 }
@@ -632,11 +585,11 @@ static void otelgen_grpc_close(void *conn)
     char why[OTELGEN_CONN_MESSAGE_MAX];
 
     c->closing = true;
-    if (c->h2 == NULL) {
+    if (c->hc.h2 == NULL) {
         otelgen_grpc_end(c, NULL);                      /* still connecting: nothing to say */
         return;
     }
-    nghttp2_session_terminate_session(c->h2, NGHTTP2_NO_ERROR);
+    nghttp2_session_terminate_session(c->hc.h2, NGHTTP2_NO_ERROR);
     if (otelgen_grpc_flush(c, why, sizeof why) != 0) {
         otelgen_grpc_end(c, NULL);                      /* a failing goodbye costs no request */
         return;
@@ -649,7 +602,7 @@ static void otelgen_grpc_kick(void *conn)
     struct otelgen_grpc *c = conn;
     char why[OTELGEN_CONN_MESSAGE_MAX];
 
-    if (c->h2 == NULL || c->closing)
+    if (c->hc.h2 == NULL || c->closing)
         return;                                         /* not connected yet: it pumps once it is */
     if (otelgen_grpc_pump(c, why, sizeof why) != 0 || otelgen_grpc_flush(c, why, sizeof why) != 0) {
         otelgen_grpc_end(c, why);

@@ -1,0 +1,89 @@
+/* h2_client.c: the HTTP/2 client session the OTLP/gRPC clients share (see h2_client.h). */
+#include "autoconf.h"
+
+#include <stdio.h>
+
+#include <event2/buffer.h>
+
+#include "h2_client.h"
+
+static int h2_client_on_frame(nghttp2_session *h2, const nghttp2_frame *frame, void *arg)
+{
+    struct h2_client *c = arg;
+    (void)h2;
+
+    if (frame->hd.type == NGHTTP2_GOAWAY)
+        c->goaway = true;
+    return 0;
+}
+
+static int h2_client_on_error(nghttp2_session *h2, int code, const char *msg, size_t len, void *arg)
+{
+    struct h2_client *c = arg;
+    (void)h2;
+    (void)code;
+
+    if (c->error[0] == '\0')
+        snprintf(c->error, sizeof c->error, "%.*s", (int)len, msg);
+    return 0;
+}
+
+int h2_client_start(struct h2_client *c, const struct h2_client_callbacks *cb)
+{
+    static const nghttp2_settings_entry settings[] = { { NGHTTP2_SETTINGS_ENABLE_PUSH, 0 } };
+    nghttp2_session_callbacks *ncb;
+    int rv = nghttp2_session_callbacks_new(&ncb);
+
+    if (rv != 0)
+        return rv;
+    nghttp2_session_callbacks_set_send_callback(ncb, cb->send);
+    if (cb->send_data != NULL)
+        nghttp2_session_callbacks_set_send_data_callback(ncb, cb->send_data);
+    nghttp2_session_callbacks_set_on_header_callback(ncb, cb->on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(ncb, cb->on_data);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(ncb, h2_client_on_frame);
+    nghttp2_session_callbacks_set_on_stream_close_callback(ncb, cb->on_stream_close);
+    nghttp2_session_callbacks_set_error_callback2(ncb, h2_client_on_error);
+    rv = nghttp2_session_client_new(&c->h2, ncb, c);
+    nghttp2_session_callbacks_del(ncb);
+    if (rv == 0)
+        rv = nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, settings, 1);
+    return rv;
+}
+
+int h2_client_feed(struct h2_client *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer_iovec v[16];
+
+    while (evbuffer_get_length(in) > 0) {
+        int n = evbuffer_peek(in, -1, NULL, v, 16);
+        size_t used = 0;
+        for (int i = 0; i < n && i < 16; i++) {
+            ssize_t rv = nghttp2_session_mem_recv(c->h2, v[i].iov_base, v[i].iov_len);
+            if (rv < 0)
+                return (int)rv;
+            used += (size_t)rv;
+        }
+        evbuffer_drain(in, used);
+    }
+    return 0;
+}
+
+int h2_client_flush(struct h2_client *c)
+{
+    return nghttp2_session_send(c->h2);
+}
+
+bool h2_client_over(const struct h2_client *c)
+{
+    return c->h2 != NULL && !nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2) &&
+           evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+}
+
+void h2_client_dispose(struct h2_client *c)
+{
+    if (c->h2 != NULL)
+        nghttp2_session_del(c->h2);
+    c->h2 = NULL;
+}
