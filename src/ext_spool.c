@@ -154,8 +154,9 @@ static void ext_spool_started(struct component *c)
 
     for (unsigned i = 0; i < n; i++) {
         spool_queue_stats(q[i], &st);
-        log_warn(c->id, "queue '%s' holds %llu batches (%llu bytes) that no configured exporter sends (exporter|tenant: "
-                 "was that exporter renamed or removed?); they stay in the spool until it is configured again",
+        log_warn(c->id, "queue '%s' holds %llu batches (%llu bytes) that no configured exporter sends "
+                 "(exporter|tenant: was that exporter renamed or removed?); they stay in the spool until it is "
+                 "configured again",
                  spool_queue_name(q[i]), (unsigned long long)st.queued_items, (unsigned long long)st.queued_bytes);
     }
 }

@@ -1,5 +1,6 @@
 /* otelgen_grpc.c: the OTLP/gRPC client: HTTP/2 with prior knowledge (h2c) through nghttp2, over a libevent
- * bufferevent (the session itself, shared with the otlp exporter, is src/h2_client.c). Several requests ride one connection as concurrent streams (up to the worker's depth and the
+ * bufferevent (the session itself, shared with the otlp exporter, is src/h2_client.c). Several requests
+ * ride one connection as concurrent streams (up to the worker's depth and the
  * server's SETTINGS_MAX_CONCURRENT_STREAMS); bodies come pre-encoded from otelgen_payload and nghttp2
  * never copies them (NGHTTP2_DATA_FLAG_NO_COPY): large DATA frames are added to the output by reference,
  * so their bytes are copied once, by the kernel. A body buffer is needed only until the socket took it,
