@@ -96,11 +96,12 @@ report() {  # NAME T0 C0 SAMPLER SINK-C0 SENDER-CPU-SECONDS
     kill -TERM "$4"; wait "$4" 2>/dev/null || true
     read -r anon file < "$tmp/rss.$gw"
     python3 -c 'import sys; name, spans, t0, t1, c0, c1, s0, s1, send, hz, rss, anon, file, u, d = sys.argv[1:]
-secs = float(t1) - float(t0); per = int(spans) / 1e6; hz = int(hz)
+secs = float(t1) - float(t0); per = int(spans) / 1e6; hz = int(hz); cpu = (int(c1) - int(c0)) / hz / per
 print("%-11s %9.0f spans/s  %5.2f gateway CPU s per 1M spans  peak RSS %5.1f MiB (anon %5.1f, file %5.1f)  "
-      "%s/%s arrived, %s duplicates\n%-11s CPU s per 1M spans on CPU 1: sender %.2f, sink %.2f" % (name, int(spans) / secs,
-      (int(c1) - int(c0)) / hz / per, int(rss) / 1024, int(anon) / 1024, int(file) / 1024, u, spans, d,
-      "", float(send) / per, (int(s1) - int(s0)) / hz / per))' \
+      "%s/%s arrived, %s duplicates\n%-11s gateway: %.0f spans per CPU second; CPU s per 1M spans on CPU 1: "
+      "sender %.2f, sink %.2f" % (name, int(spans) / secs, cpu, int(rss) / 1024, int(anon) / 1024,
+      int(file) / 1024, u, spans, d, "", 1e6 / cpu if cpu > 0 else 0, float(send) / per,
+      (int(s1) - int(s0)) / hz / per))' \
         "$1" "$spans" "$2" "$t1" "$3" "$c1" "$5" "$s1" "$6" "$(getconf CLK_TCK)" "$(peak_rss_kib "$gw")" "$anon" "$file" "$u" "$d"
 }
 
@@ -120,7 +121,7 @@ echo "spooled: $(du -sh "$tmp/spool" | cut -f1) on disk"
 sample_rss "$gw" & sampler=$!
 c0=$(cpu_ticks "$gw") t0=$(date +%s.%N)
 start_sink
-report replay "$t0" "$c0" "$sampler" "$(cpu_ticks "$sink")" 0
+report replay "$t0" "$c0" "$sampler" 0 0     # the sink is new: all its CPU is the replay's
 kill -TERM "$gw" "$sink"
 wait "$gw" "$sink" 2>/dev/null || true
 gw= sink=
