@@ -66,20 +66,6 @@ static void exp_otlp_parse_partial(const struct exp_otlp_stream *s, struct exp_o
 
 /* ---- nghttp2 callbacks: record, never tear down ---- */
 
-static ssize_t exp_otlp_conn_on_send(nghttp2_session *h2, const uint8_t *data, size_t length, int flags, void *arg)
-{
-    struct exp_otlp_conn *c = arg;
-    struct evbuffer *out = bufferevent_get_output(c->hc.bev);
-    (void)h2;
-    (void)flags;
-
-    if (evbuffer_get_length(out) >= EXP_OTLP_CONN_OUT_HIGH)
-        return NGHTTP2_ERR_WOULDBLOCK;  /* on_write resumes once the socket took some */
-    if (evbuffer_add(out, data, length) != 0)
-        return NGHTTP2_ERR_CALLBACK_FAILURE;
-    return (ssize_t)length;
-}
-
 /* The stream's body is all in the output (or will never be): a spooled batch's bytes can go while it waits
  * for its answer, and the next stream may start sending. */
 static void exp_otlp_conn_body_out(struct exp_otlp_conn *c, struct exp_otlp_stream *s)
@@ -127,10 +113,9 @@ static int exp_otlp_conn_on_send_data(nghttp2_session *h2, nghttp2_frame *frame,
     struct exp_otlp_stream *s = source->ptr;
     struct evbuffer *out = bufferevent_get_output(c->hc.bev);
     const uint8_t *msg = s->batch->data - 5;       /* the prefix submit wrote into the headroom */
+    void *own;
     (void)h2;
     (void)frame;                                    /* no padding is ever asked for */
-
-    void *own;
 
     if (evbuffer_get_length(out) >= EXP_OTLP_CONN_OUT_HIGH)
         return NGHTTP2_ERR_WOULDBLOCK;              /* nghttp2 offers the same frame again later */
@@ -352,7 +337,7 @@ static void exp_otlp_conn_on_write(struct bufferevent *bev, void *arg)
 }
 
 static const struct h2_client_callbacks exp_otlp_conn_callbacks = {
-    .send = exp_otlp_conn_on_send, .send_data = exp_otlp_conn_on_send_data, .on_header = exp_otlp_conn_on_header,
+    .send_data = exp_otlp_conn_on_send_data, .on_header = exp_otlp_conn_on_header,
     .on_data = exp_otlp_conn_on_data, .on_stream_close = exp_otlp_conn_on_stream_close,
 };
 
@@ -431,6 +416,7 @@ static void *exp_otlp_conn_open(const struct exp_otlp_conn_env *env, char *err, 
     }
     c->env = *env;
     c->hc.bev = bufferevent_socket_new(env->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    c->hc.out_high = EXP_OTLP_CONN_OUT_HIGH;
     if (c->hc.bev == NULL || exp_otlp_conn_headers_create(c) != 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;

@@ -7,6 +7,20 @@
 
 #include "h2_client.h"
 
+static ssize_t h2_client_on_send(nghttp2_session *h2, const uint8_t *data, size_t length, int flags, void *arg)
+{
+    struct h2_client *c = arg;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    (void)h2;
+    (void)flags;
+
+    if (evbuffer_get_length(out) >= c->out_high)
+        return NGHTTP2_ERR_WOULDBLOCK;  /* the client's write callback resumes once the socket took some */
+    if (evbuffer_add(out, data, length) != 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return (ssize_t)length;
+}
+
 static int h2_client_on_frame(nghttp2_session *h2, const nghttp2_frame *frame, void *arg)
 {
     struct h2_client *c = arg;
@@ -36,7 +50,7 @@ int h2_client_start(struct h2_client *c, const struct h2_client_callbacks *cb)
 
     if (rv != 0)
         return rv;
-    nghttp2_session_callbacks_set_send_callback(ncb, cb->send);
+    nghttp2_session_callbacks_set_send_callback(ncb, h2_client_on_send);
     if (cb->send_data != NULL)
         nghttp2_session_callbacks_set_send_data_callback(ncb, cb->send_data);
     nghttp2_session_callbacks_set_on_header_callback(ncb, cb->on_header);

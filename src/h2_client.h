@@ -14,14 +14,14 @@
  * callbacks here and the client's own receive the same pointer. */
 struct h2_client {
     struct bufferevent *bev;
+    size_t out_high;                /* nghttp2 stops framing while this much waits for the socket */
     nghttp2_session *h2;            /* NULL until the session starts */
     bool goaway;                    /* the server sent GOAWAY: no new streams on this connection */
     char error[160];                /* nghttp2's first complaint about the server, "" if none */
 };
 
-/* The client's own part of the session. */
+/* The client's own part of the session (frames go to the output here, up to out_high). */
 struct h2_client_callbacks {
-    nghttp2_send_callback send;
     nghttp2_send_data_callback send_data;               /* may be NULL: no NO_COPY bodies */
     nghttp2_on_header_callback on_header;
     nghttp2_on_data_chunk_recv_callback on_data;

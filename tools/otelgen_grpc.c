@@ -194,20 +194,6 @@ static struct otelgen_answer otelgen_grpc_answer(const struct otelgen_grpc *c, c
 
 /* ---- nghttp2 callbacks: record, never tear down ---- */
 
-static ssize_t otelgen_grpc_on_send(nghttp2_session *h2, const uint8_t *data, size_t length, int flags, void *arg)
-{
-    struct otelgen_grpc *c = arg;
-    struct evbuffer *out = bufferevent_get_output(c->hc.bev);
-    (void)h2;
-    (void)flags;
-
-    if (evbuffer_get_length(out) >= OTELGEN_GRPC_OUT_HIGH)
-        return NGHTTP2_ERR_WOULDBLOCK;  /* on_write resumes once the socket took some */
-    if (evbuffer_add(out, data, length) != 0)
-        return NGHTTP2_ERR_CALLBACK_FAILURE;
-    return (ssize_t)length;
-}
-
 /* Says how much of the body the next DATA frame carries; on_send_data copies it, so nghttp2 does not. */
 static ssize_t otelgen_grpc_on_read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
                                          uint32_t *flags, nghttp2_data_source *source, void *arg)
@@ -473,7 +459,7 @@ static void otelgen_grpc_on_write(struct bufferevent *bev, void *arg)
 }
 
 static const struct h2_client_callbacks otelgen_grpc_callbacks = {
-    .send = otelgen_grpc_on_send, .send_data = otelgen_grpc_on_send_data, .on_header = otelgen_grpc_on_header,
+    .send_data = otelgen_grpc_on_send_data, .on_header = otelgen_grpc_on_header,
     .on_data = otelgen_grpc_on_data, .on_stream_close = otelgen_grpc_on_stream_close,
 };
 
@@ -567,6 +553,7 @@ static int otelgen_grpc_open(void **out, const struct otelgen_conn_env *env, cha
         free(c);
         return -1;
     }
+    c->hc.out_high = OTELGEN_GRPC_OUT_HIGH;
     if (otelgen_net_connect(&c->hc.bev, env, otelgen_grpc_on_read, otelgen_grpc_on_write, otelgen_grpc_on_event, c, err,
                             errlen) != 0) {
         free(c->spare);
