@@ -7,7 +7,11 @@
 # 1. passthrough: timed until the sink holds every span; spans/s end to end,
 #    the gateway's CPU seconds per 1M spans, its peak RSS, loss/duplicates.
 # 2. replay: the same spans sent while the sink is down (all spooled), then
-#    the sink starts: the time until it holds them all is the replay rate.
+#    the sink starts: from the first span it receives (the exporter's
+#    reconnect backoff is not replay) until it holds them all.
+#
+# The requests are rounded up to whole batches, so the last one closes on
+# send_batch_size, not after the batch timeout: the figure is throughput.
 #
 #   contrib/bench/passthrough.sh [OTELGATE] [OTELGEN]      (run from the tree)
 #   SPANS=2000000 COMPRESSION=gzip contrib/bench/passthrough.sh
@@ -15,7 +19,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 otelgate=${1:-$here/../../otelgate}
 otelgen=${2:-$here/../../otelgen}
-spans=${SPANS:-1000000}
+batch=${BATCH:-8192}
+per_request=${SPANS_PER_REQUEST:-100}
+per_batch=$(((batch + per_request - 1) / per_request))    # requests per batch
+requests=$((((${SPANS:-1000000} / per_request + per_batch - 1) / per_batch) * per_batch))
+spans=$((requests * per_request))
 compression=${COMPRESSION:-none}
 tmp=$(mktemp -d)
 sink= gw=
@@ -35,16 +43,35 @@ sample_rss() {
         sleep 0.05
     done
 }
-stats() {
-    curl -s http://127.0.0.1:19319/stats |
-        python3 -c 'import json, sys; t = json.load(sys.stdin)["traces"]; print(t["unique"], t["duplicates"])'
+# sink_poll first|all: polls the sink's counters every 10 ms until it holds a span (first) or every span
+# (all; or 60 s without progress); prints "unique duplicates" and the time it saw them
+sink_poll() {
+    python3 - "$1" "$spans" <<'PY'
+import json, sys, time, urllib.request
+until, want = sys.argv[1], int(sys.argv[2])
+last, still = -1, time.time()
+while True:
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:19319/stats", timeout=5) as r:
+            t = json.load(r)["traces"]
+        u, d = t["unique"], t["duplicates"]
+    except OSError:
+        u, d = 0, 0
+    now = time.time()
+    if (until == "first" and u > 0) or u >= want or now - still > 60:
+        print(u, d, "%.3f" % now)
+        break
+    if u != last:
+        last, still = u, now
+    time.sleep(0.01)
+PY
 }
 
 cat >"$tmp/gw.yaml" <<YAML
 receivers:
-  otlp: { protocols: { grpc: { endpoint: 127.0.0.1:19417 } } }
+  otlp: { protocols: { grpc: { endpoint: 127.0.0.1:19417, max_concurrent_streams: ${STREAMS:-100} } } }
 processors:
-  batch: { send_batch_size: 8192, timeout: 200ms }
+  batch: { send_batch_size: $batch, timeout: 200ms }
 exporters:
   otlp:
     endpoint: 127.0.0.1:19317
@@ -69,7 +96,7 @@ start_sink() {
 # send_spans: all the spans over gRPC from CPU 1; the sender's CPU seconds go to $tmp/send.cpu
 send_spans() {
     local TIMEFORMAT=%3U+%3S
-    { time taskset -c 1 "$otelgen" send --protocol grpc -n $((spans / 100)) --concurrency ${CONCURRENCY:-256} -c ${CONNS:-1} \
+    { time taskset -c 1 "$otelgen" send --protocol grpc -n $requests --spans-per-request $per_request --concurrency ${CONCURRENCY:-256} -c ${CONNS:-1} \
         --retry 127.0.0.1:19417 >/dev/null 2>&1; } 2>"$tmp/send.time"
     python3 -c 'import sys; print(eval(open(sys.argv[1]).read()))' "$tmp/send.time" >"$tmp/send.cpu"
 }
@@ -78,35 +105,24 @@ start_gateway() {
     gw=$!
     sleep 1
 }
-# wait_all: until the sink holds every span (or 60 s without progress); prints "unique duplicates"
-wait_all() {
-    local u=0 d=0 last=-1 still=0
-    while [ "$still" -lt 1200 ]; do
-        read -r u d < <(stats)
-        [ "${u:-0}" -ge "$spans" ] && break
-        if [ "$u" = "$last" ]; then still=$((still + 1)); else still=0 last=$u; fi
-        sleep 0.05
-    done
-    echo "$u $d"
-}
-report() {  # NAME T0 C0 SAMPLER SINK-C0 SENDER-CPU-SECONDS
+report() {  # NAME T0 C0 SAMPLER SINK-C0 SENDER-CPU-SECONDS [SPANS-AT-T0]
     local t1 c1 s1 u d anon file
-    read -r u d < <(wait_all)
-    t1=$(date +%s.%N) c1=$(cpu_ticks "$gw") s1=$(cpu_ticks "$sink")
+    read -r u d t1 < <(sink_poll all)
+    c1=$(cpu_ticks "$gw") s1=$(cpu_ticks "$sink")
     kill -TERM "$4"; wait "$4" 2>/dev/null || true
     read -r anon file < "$tmp/rss.$gw"
-    python3 -c 'import sys; name, spans, t0, t1, c0, c1, s0, s1, send, hz, rss, anon, file, u, d = sys.argv[1:]
+    python3 -c 'import sys; name, spans, t0, t1, c0, c1, s0, s1, send, hz, rss, anon, file, u, d, base = sys.argv[1:]
 secs = float(t1) - float(t0); per = int(spans) / 1e6; hz = int(hz); cpu = (int(c1) - int(c0)) / hz / per
 print("%-11s %9.0f spans/s  %5.2f gateway CPU s per 1M spans  peak RSS %5.1f MiB (anon %5.1f, file %5.1f)  "
       "%s/%s arrived, %s duplicates\n%-11s gateway: %.0f spans per CPU second; CPU s per 1M spans on CPU 1: "
-      "sender %.2f, sink %.2f" % (name, int(spans) / secs, cpu, int(rss) / 1024, int(anon) / 1024,
+      "sender %.2f, sink %.2f" % (name, (int(spans) - int(base)) / secs, cpu, int(rss) / 1024, int(anon) / 1024,
       int(file) / 1024, u, spans, d, "", 1e6 / cpu if cpu > 0 else 0, float(send) / per,
       (int(s1) - int(s0)) / hz / per))' \
-        "$1" "$spans" "$2" "$t1" "$3" "$c1" "$5" "$s1" "$6" "$(getconf CLK_TCK)" "$(peak_rss_kib "$gw")" "$anon" "$file" "$u" "$d"
+        "$1" "$spans" "$2" "$t1" "$3" "$c1" "$5" "$s1" "$6" "$(getconf CLK_TCK)" "$(peak_rss_kib "$gw")" "$anon" "$file" "$u" "$d" "${7:-0}"
 }
 
 echo "otelgen send -> otelgate (workers: 1, CPU 0) -> batch -> spool (sync: ${SYNC:-always}) -> otlp ($compression)" \
-     "-> otelgen sink; $spans spans in requests of 100"
+     "-> otelgen sink; $spans spans in requests of $per_request"
 start_sink
 start_gateway
 sample_rss "$gw" & sampler=$!
@@ -119,9 +135,10 @@ kill -TERM "$sink"; wait "$sink" 2>/dev/null || true
 send_spans
 echo "spooled: $(du -sh "$tmp/spool" | cut -f1) on disk"
 sample_rss "$gw" & sampler=$!
-c0=$(cpu_ticks "$gw") t0=$(date +%s.%N)
+c0=$(cpu_ticks "$gw")
 start_sink
-report replay "$t0" "$c0" "$sampler" 0 0     # the sink is new: all its CPU is the replay's
+read -r u0 _ t0 < <(sink_poll first)
+report replay "$t0" "$c0" "$sampler" 0 0 "$u0"     # the sink is new: all its CPU is the replay's
 kill -TERM "$gw" "$sink"
 wait "$gw" "$sink" 2>/dev/null || true
 gw= sink=

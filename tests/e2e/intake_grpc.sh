@@ -271,6 +271,11 @@ all_true "nghttp traces_100.grpc: :status 200, one 5-byte response message, grpc
     "$([ "$NG_GRPC" = 0 ] && echo 0 || echo "grpc-status $NG_GRPC $NG_MESSAGE")" \
     "$(grep -qE 'recv \(stream_id=[0-9]+\) grpc-status: 0' <<<"$(sed -n '/recv DATA frame/,$p' <<<"$TOOL_OUT")" &&
         echo 0 || echo "grpc-status not after the message (not in trailers)")"
+# A stream's window is the largest message (4 MiB and its 5-byte prefix): a client sends a whole message
+# without waiting for a WINDOW_UPDATE
+all_true "stream window advertised: max_recv_msg_size_mib 4 + 5 bytes" \
+    "$(grep -qF '[SETTINGS_INITIAL_WINDOW_SIZE(0x04):4194309]' <<<"$TOOL_OUT" && echo 0 ||
+        echo "$(grep -o 'SETTINGS_INITIAL_WINDOW_SIZE[^]]*' <<<"$TOOL_OUT" | head -1)")"
 { printf '\001'; "$PY" -c 'import sys; sys.stdout.buffer.write(int(sys.argv[1]).to_bytes(4, "big"))' \
     "$(stat -c %s "$BENCH/traces_100.pb.gz")"; cat "$BENCH/traces_100.pb.gz"; } >"$OG_TMP/traces_100.gz.grpc"
 ngcall "$GRPC_PORT" "$TRACES" "$OG_TMP/traces_100.gz.grpc" -H 'grpc-encoding: gzip'

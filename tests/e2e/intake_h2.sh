@@ -183,8 +183,10 @@ expect_counts "500 300 300" "the refused 5 MiB bodies added nothing"
 # A client that knows the limit queues: nghttp -M 4 takes it as already
 # received, so 20 streams go at most 4 at a time; all must complete.
 ng /v1/traces "$BENCH/traces_100.pb" application/x-protobuf -m 20 -M 4
-all_true "max_concurrent_streams 4 advertised; 20 streams queued by the client: 20 x 200" \
+all_true "max_concurrent_streams 4 and a 1 MiB stream window advertised; 20 streams queued by the client: 20 x 200" \
     "$(grep -qF '[SETTINGS_MAX_CONCURRENT_STREAMS(0x03):4]' <<<"$TOOL_OUT" && echo 0 || echo "no SETTINGS_MAX_CONCURRENT_STREAMS 4")" \
+    "$(grep -qF '[SETTINGS_INITIAL_WINDOW_SIZE(0x04):1048576]' <<<"$TOOL_OUT" && echo 0 ||
+        echo "stream window not max_request_body_size (1 MiB)")" \
     "$([ "$NG_STATUSES" = "$(printf '200 %.0s' $(seq 20) | sed 's/ $//')" ] && echo 0 ||
         echo "statuses '$NG_STATUSES', resets '$NG_RESETS', exit $RC")"
 expect_counts "2500 300 300" "the 20 queued streams added 2000 spans"
