@@ -9,8 +9,8 @@
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intake_lib.sh"
+. "$(dirname "$0")/grpc_lib.sh"
 
-PY=/usr/bin/python3    # Debian's python3-grpcio; another python3 may lack it
 CLIENT=$(cd "$(dirname "$0")" && pwd)/grpc_client.py
 TRACES=/opentelemetry.proto.collector.trace.v1.TraceService/Export
 METRICS=/opentelemetry.proto.collector.metrics.v1.MetricsService/Export
@@ -196,21 +196,7 @@ if ! start_daemon "$cfg"; then
 fi
 
 # ---- stubs: the 8 OTLP .proto files through grpc_tools.protoc ----
-# python3-grpc-tools 1.14 embeds protoc 3.5.1, which rejects proto3
-# "optional" (metrics.proto, 6 fields). Dropping the keyword keeps the wire
-# format (bench/README.md); the client needs no field presence.
-mkdir -p "$OG_TMP/proto" "$OG_TMP/stubs"
-cp -R "$OG_SRCDIR/src/proto/opentelemetry" "$OG_TMP/proto/"
-chmod -R u+w "$OG_TMP/proto"
-sed -i 's/^\(\s*\)optional /\1/' "$OG_TMP/proto/opentelemetry/proto/metrics/v1/metrics.proto"
-protos=$(cd "$OG_TMP/proto" && find opentelemetry -name '*.proto' | sort)
-# shellcheck disable=SC2086  # one argument per file
-run_tool 60 "$PY" -m grpc_tools.protoc -I"$OG_TMP/proto" --python_out="$OG_TMP/stubs" \
-    --grpc_python_out="$OG_TMP/stubs" $protos
-all_true "grpc_tools.protoc generates the stubs of the 8 OTLP .proto files" \
-    "$([ "$RC" = 0 ] && echo 0 || echo "protoc exited with $RC: $ERR")" \
-    "$([ "$(wc -w <<<"$protos")" = 8 ] && echo 0 || echo "proto files: $protos")" \
-    "$([ -f "$OG_TMP/stubs/opentelemetry/proto/collector/logs/v1/logs_service_pb2_grpc.py" ] && echo 0 || echo "no logs_service_pb2_grpc.py")"
+grpc_stubs
 
 # ---- grpcio: the generated stubs ----
 client "$GRPC_PORT" export traces "$BENCH/traces_100.pb"
