@@ -272,7 +272,7 @@ static int exp_otlp_spool_consume(struct exp_otlp *e, struct exp_otlp_worker *wk
     return OG_PENDING;
 }
 
-/* Worker <r>; never blocks but to create a new tenant's spool queue. */
+/* Worker <r>; never blocks (a new tenant's spool queue is created by the spool writer). */
 static int exp_otlp_consume(struct component *c, struct reactor *r, const struct otlp_payload *p, struct og_wait *w)
 {
     struct exp_otlp *e = c->state;

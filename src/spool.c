@@ -22,7 +22,6 @@
 #define SPOOL_DEFAULT_MAX_SIZE    (1ull << 30)
 #define SPOOL_DEFAULT_MAX_PENDING (64ull << 20)
 #define SPOOL_INITIAL_MAP         (8ull << 20)
-#define SPOOL_QUEUE_PREFIX        "q/"
 
 int64_t spool_now_ms(int clock)
 {
@@ -173,7 +172,7 @@ uintptr_t spool_map_base(struct spool *sp, const void *key)
 
 /* ---- open ---- */
 
-static struct spool_queue *spool_queue_new(struct spool *sp, const char *name, MDB_dbi dbi)
+static struct spool_queue *spool_queue_new(struct spool *sp, const char *name, MDB_dbi dbi, bool created)
 {
     struct spool_queue *q = calloc(1, sizeof(*q));
 
@@ -182,6 +181,7 @@ static struct spool_queue *spool_queue_new(struct spool *sp, const char *name, M
     q->sp = sp;
     snprintf(q->name, sizeof(q->name), "%s", name);
     q->dbi = dbi;
+    q->created = created;
     q->max_bytes = sp->max_size;
     q->when_full = SPOOL_REJECT;
     q->next_seq = q->t_next_seq = 1;     /* a commit running now publishes t_next_seq: it must not be 0 */
@@ -237,7 +237,7 @@ static int spool_scan_queues(struct spool *sp, MDB_txn *txn)
         memcpy(name, k.mv_data, k.mv_size);
         name[k.mv_size] = '\0';
         rc = mdb_dbi_open(txn, name, 0, &dbi);
-        struct spool_queue *q = rc == 0 ? spool_queue_new(sp, name + plen, dbi) : NULL;
+        struct spool_queue *q = rc == 0 ? spool_queue_new(sp, name + plen, dbi, true) : NULL;
         if (rc == 0)
             rc = q == NULL ? ENOMEM : spool_queue_count(sp, txn, q);
     }
@@ -386,31 +386,6 @@ static struct spool_queue *spool_queue_find(struct spool *sp, const char *name)
     return NULL;
 }
 
-/* Creates the database "q/<name>" in its own write transaction (serialized with the writer's by LMDB's
- * write lock; the gate keeps the map from being resized under it). */
-static struct spool_queue *spool_queue_create(struct spool *sp, const char *name, char *err, size_t errlen)
-{
-    char dbname[SPOOL_NAME_MAX + 3];
-    struct spool_queue *q = NULL;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    int rc;
-
-    snprintf(dbname, sizeof(dbname), SPOOL_QUEUE_PREFIX "%s", name);
-    spool_gate_enter(sp);
-    rc = mdb_txn_begin(sp->env, NULL, 0, &txn);
-    if (rc == 0 && (rc = mdb_dbi_open(txn, dbname, MDB_CREATE, &dbi)) != 0)
-        mdb_txn_abort(txn);
-    else if (rc == 0)
-        rc = mdb_txn_commit(txn);
-    spool_gate_leave(sp);
-    if (rc == 0 && (q = spool_queue_new(sp, name, dbi)) == NULL)
-        rc = ENOMEM;
-    if (rc != 0)
-        snprintf(err, errlen, "spool queue %s: %s", name, mdb_strerror(rc));
-    return q;
-}
-
 int spool_queue_open(struct spool *sp, const char *name, uint64_t max_bytes, enum spool_when_full when_full,
                      int64_t max_age_ms, struct spool_queue **out, char *err, size_t errlen)
 {
@@ -424,8 +399,8 @@ int spool_queue_open(struct spool *sp, const char *name, uint64_t max_bytes, enu
     q = spool_queue_find(sp, name);
     if (q == NULL && sp->nqueues >= SPOOL_MAX_QUEUES)
         snprintf(err, errlen, "too many spool queues (at most %u)", SPOOL_MAX_QUEUES);
-    else if (q == NULL)
-        q = spool_queue_create(sp, name, err, errlen);
+    else if (q == NULL && (q = spool_queue_new(sp, name, 0, false)) == NULL)
+        snprintf(err, errlen, "out of memory");
     if (q != NULL) {
         q->opened = true;
         atomic_store(&q->max_bytes, max_bytes ? max_bytes : sp->max_size);

@@ -71,11 +71,12 @@ int spool_open(struct spool **out, const struct spool_conf *conf, char *err, siz
  * posted completion's reactor must still be running. NULL is fine. */
 void spool_close(struct spool *sp);
 
-/* Opens (creating) the queue <name> (any string without NUL, up to 200 bytes; the database is named
- * "q/<name>"). Main thread, before or after the writer runs; may block. Opening the same name twice returns
- * the same queue with the new limits. <max_bytes> bounds the OTLP bytes it holds (0: conf max_size);
- * <max_age_ms> <= 0: no age limit.
- * Returns 0 and sets *out; -1 with a reason in err (too many queues, name too long, LMDB error). */
+/* Opens the queue <name> (any string without NUL, up to 200 bytes; the database is named "q/<name>"). Any
+ * thread, before or after the writer runs; never blocks: a new queue's database is created by the writer's
+ * next transaction, together with the queue's first batches, and reads find the queue empty until then.
+ * Opening the same name twice returns the same queue with the new limits. <max_bytes> bounds the OTLP
+ * bytes it holds (0: conf max_size); <max_age_ms> <= 0: no age limit.
+ * Returns 0 and sets *out; -1 with a reason in err (too many queues, name too long, out of memory). */
 int spool_queue_open(struct spool *sp, const char *name, uint64_t max_bytes, enum spool_when_full when_full,
                      int64_t max_age_ms, struct spool_queue **out, char *err, size_t errlen);
 

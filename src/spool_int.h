@@ -12,6 +12,7 @@
 #include "spool.h"
 
 #define SPOOL_NAME_MAX SPOOL_NAME_MAX_LEN
+#define SPOOL_QUEUE_PREFIX "q/"     /* a queue's database is "q/<name>" */
 #define SPOOL_DROP_LOG_MS 10000     /* drops are logged at most this often per queue */
 
 enum spool_op_kind {
@@ -44,7 +45,10 @@ struct spool_op {
 struct spool_queue {
     struct spool *sp;
     char name[SPOOL_NAME_MAX + 1];
-    MDB_dbi dbi;
+    MDB_dbi dbi;                    /* valid once created (or in the writer's transaction that creates it) */
+    _Atomic bool created;           /* its database is in a commit: readers may use dbi */
+    bool t_created;                 /* writer: dbi is valid in the open transaction */
+    bool create_logged;             /* writer: the failure to create its database was logged */
     bool opened;                    /* by spool_queue_open since start: an exporter serves it (qlock) */
     _Atomic uint64_t max_bytes;
     _Atomic int when_full;          /* enum spool_when_full */

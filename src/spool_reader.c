@@ -138,6 +138,8 @@ int spool_read(struct spool_queue *q, uint64_t after, struct spool_item *items, 
     *n = 0;
     if (rd->open)
         return -1;   /* its items are still borrowed: renewing would pull them from under the caller */
+    if (!atomic_load(&q->created))
+        return 0;   /* its database comes with the writer's next commit: nothing stored yet */
     spool_gate_enter(rd->sp);
     rd->open = true;
     rd->base = 0;           /* the map may have moved since the last read */

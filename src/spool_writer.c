@@ -38,6 +38,7 @@ static void spool_writer_txn_reset(struct spool *sp)
     pthread_mutex_lock(&sp->qlock);
     for (unsigned i = 0; i < sp->nqueues; i++) {
         struct spool_queue *q = sp->queues[i];
+        q->t_created = atomic_load(&q->created);
         q->t_next_seq = q->next_seq;
         q->t_items = q->items;
         q->t_bytes = q->bytes;
@@ -71,6 +72,8 @@ static void spool_writer_txn_publish(struct spool *sp)
     pthread_mutex_lock(&sp->qlock);
     for (unsigned i = 0; i < sp->nqueues; i++) {
         struct spool_queue *q = sp->queues[i];
+        if (q->t_created && !atomic_load(&q->created))
+            atomic_store(&q->created, true);    /* after the commit: a read from now on sees the database */
         q->next_seq = q->t_next_seq;
         q->items = q->t_items;
         q->bytes = q->t_bytes;
@@ -153,6 +156,10 @@ static int spool_writer_put(struct spool *sp, MDB_txn *txn, struct spool_op *op)
     MDB_val k = { sizeof(kbuf), kbuf }, v = { SPOOL_HEADER_SIZE + op->len, NULL };
     int rc;
 
+    if (!q->t_created) {
+        op->status = OG_RETRY;      /* its database could not be created (logged): refused, retryable */
+        return 0;
+    }
     while (!spool_writer_fits(sp, q, op->len)) {
         if (atomic_load(&q->when_full) == SPOOL_REJECT || q->t_items == 0) {
             op->status = OG_RETRY;
@@ -184,6 +191,8 @@ static int spool_writer_delete(struct spool *sp, MDB_txn *txn, struct spool_op *
     uint64_t items = 0;
     int rc;
 
+    if (!op->q->t_created)
+        return 0;   /* nothing of it was ever stored */
     spool_key_encode(kbuf, op->seq);
     rc = mdb_get(txn, op->q->dbi, &k, &v);
     if (rc == 0) {
@@ -210,6 +219,8 @@ static int spool_writer_bump(MDB_txn *txn, struct spool_op *op)
     struct spool_item it;
     int rc;
 
+    if (!op->q->t_created)
+        return 0;
     spool_key_encode(kbuf, op->seq);
     if ((rc = mdb_get(txn, op->q->dbi, &k, &v)) != 0)
         return rc == MDB_NOTFOUND ? 0 : rc;
@@ -240,6 +251,36 @@ static int spool_writer_apply(struct spool *sp, MDB_txn *txn, struct spool_op *o
     return 0;
 }
 
+/* Creates, in <txn>, the database of every queue opened since the last commit. Only this thread opens
+ * databases once the spool runs, as LMDB asks: a worker meeting a new tenant never waits for a commit. A
+ * queue whose database cannot be created is logged and its puts are refused (t_created stays false) while
+ * the others go on, unless LMDB broke the transaction (full map or disk): then the error is returned. */
+static int spool_writer_create(struct spool *sp, MDB_txn *txn)
+{
+    pthread_mutex_lock(&sp->qlock);
+    unsigned n = sp->nqueues;
+    pthread_mutex_unlock(&sp->qlock);
+    for (unsigned i = 0; i < n; i++) {
+        struct spool_queue *q = sp->queues[i];
+        char dbname[SPOOL_NAME_MAX + 3];
+        int rc;
+        if (q->t_created)
+            continue;
+        snprintf(dbname, sizeof(dbname), SPOOL_QUEUE_PREFIX "%s", q->name);
+        if ((rc = mdb_dbi_open(txn, dbname, MDB_CREATE, &q->dbi)) == 0) {
+            q->t_created = true;
+            continue;
+        }
+        if (!q->create_logged) {
+            log_error(spool_log, "queue %s: cannot create its database: %s", q->name, mdb_strerror(rc));
+            q->create_logged = true;
+        }
+        if (rc != MDB_DBS_FULL && rc != MDB_INCOMPATIBLE && rc != MDB_BAD_VALSIZE)
+            return rc;      /* the transaction is broken */
+    }
+    return 0;
+}
+
 /* One transaction over <ops>: applies them in order and commits. When a put meets MDB_MAP_FULL, that put
  * and every later one are marked skip (refused) and *again is set: the caller runs the transaction again
  * without them. Returns 0 or the LMDB/errno code of the failure (the transaction is gone either way). */
@@ -252,6 +293,14 @@ static int spool_writer_txn(struct spool *sp, struct spool_op *ops, bool *again)
     spool_writer_txn_reset(sp);
     if ((rc = mdb_txn_begin(sp->env, NULL, 0, &txn)) != 0)
         return rc;
+    if (spool_writer_create(sp, txn) != 0) {
+        /* The map or the disk is full: again without the new databases, so that acks still free space;
+         * the new queues' puts are refused (retryable) until a commit can create them. */
+        mdb_txn_abort(txn);
+        spool_writer_txn_reset(sp);
+        if ((rc = mdb_txn_begin(sp->env, NULL, 0, &txn)) != 0)
+            return rc;
+    }
     for (struct spool_op *op = ops; op != NULL; op = op->next) {
         if ((rc = spool_writer_apply(sp, txn, op)) == 0)
             continue;
@@ -509,7 +558,8 @@ static void spool_writer_sweep(struct spool *sp, int64_t now_ms)
         MDB_txn *txn;
         MDB_cursor *c;
         MDB_val k, v;
-        if (max_age <= 0 || q->items == 0 || mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn) != 0)
+        if (max_age <= 0 || q->items == 0 || !atomic_load(&q->created) ||
+            mdb_txn_begin(sp->env, NULL, MDB_RDONLY, &txn) != 0)
             continue;
         if (mdb_cursor_open(txn, q->dbi, &c) == 0) {
             struct spool_item it;

@@ -351,6 +351,94 @@ static void test_queue_opened_late(void **state)
     remove_dir(dir);
 }
 
+/* Runs this program again as "test_spool MODE DIR [ARG]" (a child of its own: LMDB allows one environment
+ * per directory per process); *fd reads its stdout. */
+static pid_t spawn_child(const char *mode, const char *dir, const char *arg, int *fd)
+{
+    int fds[2];
+
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execl("/proc/self/exe", "test_spool", mode, dir, arg, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    *fd = fds[0];
+    return pid;
+}
+
+/* How long lock-child holds the environment's write lock: as a commit on slow flash might. */
+#define LOCK_HOLD_MS 1500
+
+/* test_spool lock-child DIR: takes the write lock of the environment in DIR, says "held", keeps it
+ * LOCK_HOLD_MS. */
+static int lock_child(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+
+    if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 512) != 0 || mdb_env_open(env, dir, MDB_NOTLS, 0640) != 0 ||
+        mdb_txn_begin(env, NULL, 0, &txn) != 0)
+        return 1;
+    fputs("held\n", stdout);
+    fflush(stdout);
+    usleep(LOCK_HOLD_MS * 1000);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return 0;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A new queue (a new tenant's) opens without waiting for the writer: while another process holds the write
+ * lock, spool_queue_open returns at once, and the queue's first batch is stored, in a database the writer
+ * creates, once the lock is free. */
+static void test_open_never_waits(void **state)
+{
+    char *dir = make_dir();
+    struct spool *sp = open_spool(dir, 64 << 20);
+    struct spool_queue *found[4];
+    struct ticket t[1];
+    unsigned idx[4];
+    char line[8] = { 0 };
+    int fd, ws;
+    pid_t pid = spawn_child("lock-child", dir, NULL, &fd);
+
+    assert_int_equal(read(fd, line, 5), 5);
+    assert_string_equal(line, "held\n");
+    int64_t t0 = now_ms();
+    struct spool_queue *q = open_queue(sp, "otlp|late", 0, SPOOL_REJECT, 0);
+    int64_t opened = now_ms() - t0;
+    assert_int_equal(put_many(q, 7, 1, 100, t), 1);
+    int64_t stored = now_ms() - t0;
+    printf("# queue opened in %lld ms, its first batch stored after %lld ms (write lock held %d ms)\n",
+           (long long)opened, (long long)stored, LOCK_HOLD_MS);
+    assert_true(opened < LOCK_HOLD_MS / 3);
+    assert_true(stored >= LOCK_HOLD_MS / 2);   /* the lock was really held: the commit had to wait */
+    assert_int_equal(read_all(sp, q, idx, 4), 1);
+    assert_int_equal(idx[0], 7);
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    close(fd);
+    spool_close(sp);
+
+    sp = open_spool(dir, 64 << 20);
+    assert_int_equal(spool_queues(sp, "otlp|late", found, 4), 1);
+    assert_int_equal(read_all(sp, found[0], idx, 4), 1);
+    spool_close(sp);
+    remove_dir(dir);
+}
+
 static void test_reopen_finds_all(void **state)
 {
     char *dir = make_dir();
@@ -710,24 +798,14 @@ static void test_kill9(void **state)
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     for (int cycle = 0; cycle < CRASH_CYCLES; cycle++) {
         char first[16];
-        int fds[2], ws;
+        int fd, ws;
         snprintf(first, sizeof(first), "%u", (unsigned)cycle * CRASH_SPAN);
-        assert_int_equal(pipe(fds), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            dup2(fds[1], STDOUT_FILENO);
-            close(fds[0]);
-            close(fds[1]);
-            execl("/proc/self/exe", "test_spool", "crash-child", dir, first, (char *)NULL);
-            _exit(127);
-        }
-        close(fds[1]);
+        pid_t pid = spawn_child("crash-child", dir, first, &fd);
         usleep(100000 + (useconds_t)(rand() % 300000));
         assert_int_equal(kill(pid, SIGKILL), 0);
         assert_int_equal(waitpid(pid, &ws, 0), pid);
         assert_true(WIFSIGNALED(ws));   /* killed mid-way, not finished or failed */
-        total += crash_collect(fds[0], durable);
+        total += crash_collect(fd, durable);
         stored = crash_check(dir, durable, cycle);
     }
     printf("# kill -9: %d cycles, %zu batches reported durable, %zu stored (extra: at-least-once)\n", CRASH_CYCLES,
@@ -781,11 +859,14 @@ int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "crash-child") == 0)
         return crash_child(argv[2], argv[3]);
+    if (argc == 3 && strcmp(argv[1], "lock-child") == 0)
+        return lock_child(argv[2]);
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fifo_ack_attempts),
         cmocka_unit_test(test_copy_out_resident),
         cmocka_unit_test(test_queue_opened_late),
+        cmocka_unit_test(test_open_never_waits),
         cmocka_unit_test(test_reopen_finds_all),
         cmocka_unit_test(test_full_reject),
         cmocka_unit_test(test_full_drop_oldest),
