@@ -3,7 +3,7 @@
 # otlp exporter) -> otelgen sink, counting unique and duplicated items at the sink. Happy path for every
 # signal, a flapping upstream (UNAVAILABLE 50 %), an upstream down at first, permanent rejections, a full
 # sending queue (the sender is told to retry, nothing accepted is lost), a bounded stop with a backlog
-# (what is lost is counted), configured headers, config errors.
+# (what is lost is counted), configured headers, the otlphttp exporter's URLs, config errors.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sink_lib.sh"
@@ -197,7 +197,47 @@ else
     fail "headers: otelgate did not start"
 fi
 
-# ------------------------------------------------ 8. config validation ----
+# ------------------------------------------------------ 8. otlphttp URLs ----
+# A signal's own URL is used as it is; endpoint is a base that /v1/<signal> is appended to (its trailing '/'
+# dropped). The sink serves only /v1/<signal>: metrics sent to /base/v1/metrics get 404, a permanent error.
+
+ctl POST /reset
+HEALTH_PORT=$(free_port) GRPC_PORT=$(free_port)
+cat >cfg8.yaml <<EOF
+receivers:
+  otlp: { protocols: { grpc: { endpoint: 127.0.0.1:$GRPC_PORT } } }
+exporters:
+  otlphttp:
+    endpoint: http://127.0.0.1:$SINK_H/
+    traces_endpoint: http://127.0.0.1:$SINK_H/v1/traces
+    metrics_endpoint: http://127.0.0.1:$SINK_H/base/v1/metrics
+    retry_on_failure: { initial_interval: 50ms, max_interval: 500ms }
+extensions:
+  health_check: { endpoint: 127.0.0.1:$HEALTH_PORT }
+service:
+  extensions: [health_check]
+  pipelines:
+    traces: { receivers: [otlp], exporters: [otlphttp] }
+    metrics: { receivers: [otlp], exporters: [otlphttp] }
+    logs: { receivers: [otlp], exporters: [otlphttp] }
+EOF
+if start_daemon cfg8.yaml; then
+    send --signal traces -n 5 -c 1
+    send --signal logs -n 5 -c 1
+    send --signal metrics -n 5 -c 1
+    wait_until 10 unique_is traces 500
+    wait_until 10 unique_is logs 500
+    sleep 1     # a retry of metrics would come within 500 ms (max_interval)
+    is "$(count traces.unique logs.unique metrics.unique)" "500 500 0" \
+        "otlphttp: traces_endpoint used as it is, endpoint/ + /v1/logs, metrics_endpoint's own path (404 there)"
+    stop_daemon
+    is "$(stop_log_counter otelcol_exporter_send_failed_metric_points)" 500 \
+        "otlphttp: the 404 from metrics_endpoint is permanent: 500 points counted as failed"
+else
+    fail "otlphttp URLs: otelgate did not start"
+fi
+
+# ------------------------------------------------ 9. config validation ----
 
 otlp_config cfg7.yaml 'headers: ["no equals sign"]' 'tls: {insecure: false}'
 run_cmd 10 "$OTELGATE" --validate -c cfg7.yaml
