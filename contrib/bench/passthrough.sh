@@ -96,7 +96,8 @@ start_sink() {
 # send_spans: all the spans over gRPC from CPU 1; the sender's CPU seconds go to $tmp/send.cpu
 send_spans() {
     local TIMEFORMAT=%3U+%3S
-    { time taskset -c 1 "$otelgen" send --protocol grpc -n $requests --spans-per-request $per_request --concurrency ${CONCURRENCY:-256} -c ${CONNS:-1} \
+    { time taskset -c 1 "$otelgen" send --protocol grpc -n $requests --spans-per-request $per_request \
+        --concurrency ${CONCURRENCY:-256} -c ${CONNS:-1} \
         --retry 127.0.0.1:19417 >/dev/null 2>&1; } 2>"$tmp/send.time"
     python3 -c 'import sys; print(eval(open(sys.argv[1]).read()))' "$tmp/send.time" >"$tmp/send.cpu"
 }
@@ -118,7 +119,8 @@ print("%-11s %9.0f spans/s  %5.2f gateway CPU s per 1M spans  peak RSS %5.1f MiB
       "sender %.2f, sink %.2f" % (name, (int(spans) - int(base)) / secs, cpu, int(rss) / 1024, int(anon) / 1024,
       int(file) / 1024, u, spans, d, "", 1e6 / cpu if cpu > 0 else 0, float(send) / per,
       (int(s1) - int(s0)) / hz / per))' \
-        "$1" "$spans" "$2" "$t1" "$3" "$c1" "$5" "$s1" "$6" "$(getconf CLK_TCK)" "$(peak_rss_kib "$gw")" "$anon" "$file" "$u" "$d" "${7:-0}"
+        "$1" "$spans" "$2" "$t1" "$3" "$c1" "$5" "$s1" "$6" "$(getconf CLK_TCK)" "$(peak_rss_kib "$gw")" "$anon" "$file" \
+        "$u" "$d" "${7:-0}"
 }
 
 echo "otelgen send -> otelgate (workers: 1, CPU 0) -> batch -> spool (sync: ${SYNC:-always}) -> otlp ($compression)" \

@@ -382,8 +382,8 @@ static int lock_child(const char *dir)
     MDB_env *env;
     MDB_txn *txn;
 
-    if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 512) != 0 || mdb_env_open(env, dir, MDB_NOTLS, 0640) != 0 ||
-        mdb_txn_begin(env, NULL, 0, &txn) != 0)
+    if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 512) != 0 ||
+        mdb_env_open(env, dir, MDB_NOTLS, 0640) != 0 || mdb_txn_begin(env, NULL, 0, &txn) != 0)
         return 1;
     fputs("held\n", stdout);
     fflush(stdout);
