@@ -30,6 +30,9 @@ sink= gw=
 trap 'kill $gw $sink 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# cpu_times: "busy total" jiffies of CPU 0 and of CPU 1 (busy: not idle, not iowait), to tell a run bound by the
+# cores from one bound by waiting
+cpu_times() { awk '/^cpu[01] / { t = 0; for (i = 2; i <= 9; i++) t += $i; printf "%d %d ", t - $5 - $6, t }' /proc/stat; }
 peak_rss_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 # sample_rss PID: largest anonymous and file-backed RSS seen, sampled every 50 ms until killed; LMDB's
 # map pages the exporter reads count as file-backed (page cache, reclaimable), the rest is anonymous
@@ -106,21 +109,23 @@ start_gateway() {
     gw=$!
     sleep 1
 }
-report() {  # NAME T0 C0 SAMPLER SINK-C0 SENDER-CPU-SECONDS [SPANS-AT-T0]
-    local t1 c1 s1 u d anon file
+report() {  # NAME T0 C0 SAMPLER SINK-C0 SENDER-CPU-SECONDS CPU-TIMES-AT-T0 [SPANS-AT-T0]
+    local t1 c1 s1 u d anon file k1
     read -r u d t1 < <(sink_poll all)
-    c1=$(cpu_ticks "$gw") s1=$(cpu_ticks "$sink")
+    c1=$(cpu_ticks "$gw") s1=$(cpu_ticks "$sink") k1=$(cpu_times)
     kill -TERM "$4"; wait "$4" 2>/dev/null || true
     read -r anon file < "$tmp/rss.$gw"
-    python3 -c 'import sys; name, spans, t0, t1, c0, c1, s0, s1, send, hz, rss, anon, file, u, d, base = sys.argv[1:]
+    python3 -c 'import sys; name, spans, t0, t1, c0, c1, s0, s1, send, hz, rss, anon, file, u, d, k0, k1, base = sys.argv[1:]
 secs = float(t1) - float(t0); per = int(spans) / 1e6; hz = int(hz); cpu = (int(c1) - int(c0)) / hz / per
+k = [int(b) - int(a) for a, b in zip(k0.split(), k1.split())]
+busy = tuple(100 * k[i] / k[i + 1] if k[i + 1] > 0 else 0 for i in (0, 2))
 print("%-11s %9.0f spans/s  %5.2f gateway CPU s per 1M spans  peak RSS %5.1f MiB (anon %5.1f, file %5.1f)  "
       "%s/%s arrived, %s duplicates\n%-11s gateway: %.0f spans per CPU second; CPU s per 1M spans on CPU 1: "
-      "sender %.2f, sink %.2f" % (name, (int(spans) - int(base)) / secs, cpu, int(rss) / 1024, int(anon) / 1024,
-      int(file) / 1024, u, spans, d, "", 1e6 / cpu if cpu > 0 else 0, float(send) / per,
-      (int(s1) - int(s0)) / hz / per))' \
+      "sender %.2f, sink %.2f; cores busy: CPU 0 %.0f %%, CPU 1 %.0f %%" % ((name, (int(spans) - int(base)) / secs,
+      cpu, int(rss) / 1024, int(anon) / 1024, int(file) / 1024, u, spans, d, "", 1e6 / cpu if cpu > 0 else 0,
+      float(send) / per, (int(s1) - int(s0)) / hz / per) + busy))' \
         "$1" "$spans" "$2" "$t1" "$3" "$c1" "$5" "$s1" "$6" "$(getconf CLK_TCK)" "$(peak_rss_kib "$gw")" "$anon" "$file" \
-        "$u" "$d" "${7:-0}"
+        "$u" "$d" "$7" "$k1" "${8:-0}"
 }
 
 echo "otelgen send -> otelgate (workers: 1, CPU 0) -> batch -> spool (sync: ${SYNC:-always}) -> otlp ($compression)" \
@@ -128,9 +133,9 @@ echo "otelgen send -> otelgate (workers: 1, CPU 0) -> batch -> spool (sync: ${SY
 start_sink
 start_gateway
 sample_rss "$gw" & sampler=$!
-c0=$(cpu_ticks "$gw") s0=$(cpu_ticks "$sink") t0=$(date +%s.%N)
+c0=$(cpu_ticks "$gw") s0=$(cpu_ticks "$sink") k0=$(cpu_times) t0=$(date +%s.%N)
 send_spans
-report passthrough "$t0" "$c0" "$sampler" "$s0" "$(cat "$tmp/send.cpu")"
+report passthrough "$t0" "$c0" "$sampler" "$s0" "$(cat "$tmp/send.cpu")" "$k0"
 kill -TERM "$sink"; wait "$sink" 2>/dev/null || true
 
 # replay: spool everything with the sink down, then time the drain alone
@@ -140,7 +145,7 @@ sample_rss "$gw" & sampler=$!
 c0=$(cpu_ticks "$gw")
 start_sink
 read -r u0 _ t0 < <(sink_poll first)
-report replay "$t0" "$c0" "$sampler" 0 0 "$u0"     # the sink is new: all its CPU is the replay's
+report replay "$t0" "$c0" "$sampler" 0 0 "$(cpu_times)" "$u0"     # the sink is new: all its CPU is the replay's
 kill -TERM "$gw" "$sink"
 wait "$gw" "$sink" 2>/dev/null || true
 gw= sink=
