@@ -78,25 +78,18 @@ static void exp_otlp_conn_body_out(struct exp_otlp_conn *c, struct exp_otlp_stre
 }
 
 /* How much of the message the next DATA frame carries. NO_COPY: nghttp2 does not copy it into a frame buffer
- * of its own; exp_otlp_conn_on_send_data appends it to the output straight from the batch (a spooled
+ * of its own; exp_otlp_conn_send_body appends it to the output straight from the batch (a spooled
  * batch's by reference: no copy at all). */
 static ssize_t exp_otlp_conn_on_read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
                                           uint32_t *flags, nghttp2_data_source *source, void *arg)
 {
     struct exp_otlp_stream *s = source->ptr;
-    size_t n = s->batch->len + 5 - s->sent;
     (void)h2;
     (void)id;
     (void)buf;
     (void)arg;
 
-    if (n > length)
-        n = length;
-    s->sent += n;
-    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-    if (s->sent == s->batch->len + 5)
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
-    return (ssize_t)n;
+    return h2_client_frame_body(&s->sent, s->batch->len + 5, length, flags);
 }
 
 static void exp_otlp_conn_on_sent(const void *data, size_t len, void *own)
@@ -106,29 +99,22 @@ static void exp_otlp_conn_on_sent(const void *data, size_t len, void *own)
     exp_otlp_bytes_unref(own);
 }
 
-static int exp_otlp_conn_on_send_data(nghttp2_session *h2, nghttp2_frame *frame, const uint8_t *framehd,
-                                      size_t length, nghttp2_data_source *source, void *arg)
+static int exp_otlp_conn_send_body(struct h2_client *hc, nghttp2_data_source *source, size_t length,
+                                   struct evbuffer *out)
 {
-    struct exp_otlp_conn *c = arg;
+    struct exp_otlp_conn *c = (struct exp_otlp_conn *)hc;
     struct exp_otlp_stream *s = source->ptr;
-    struct evbuffer *out = bufferevent_get_output(c->hc.bev);
     const uint8_t *msg = s->batch->data - 5;       /* the prefix submit wrote into the headroom */
     void *own;
-    (void)h2;
-    (void)frame;                                    /* no padding is ever asked for */
 
-    if (evbuffer_get_length(out) >= EXP_OTLP_CONN_OUT_HIGH)
-        return NGHTTP2_ERR_WOULDBLOCK;              /* nghttp2 offers the same frame again later */
-    if (evbuffer_add(out, framehd, 9) != 0)
-        return NGHTTP2_ERR_CALLBACK_FAILURE;
     if ((own = exp_otlp_batch_ref(s->batch)) != NULL) {
         /* a spooled batch's bytes go out as they are, without a copy, held until the socket took them */
         if (evbuffer_add_reference(out, msg + s->written, length, exp_otlp_conn_on_sent, own) != 0) {
             exp_otlp_bytes_unref(own);
-            return NGHTTP2_ERR_CALLBACK_FAILURE;
+            return -1;
         }
     } else if (evbuffer_add(out, msg + s->written, length) != 0) {
-        return NGHTTP2_ERR_CALLBACK_FAILURE;
+        return -1;
     }
     s->written += length;
     if (s->written == s->batch->len + 5)
@@ -337,7 +323,7 @@ static void exp_otlp_conn_on_write(struct bufferevent *bev, void *arg)
 }
 
 static const struct h2_client_callbacks exp_otlp_conn_callbacks = {
-    .send_data = exp_otlp_conn_on_send_data, .on_header = exp_otlp_conn_on_header,
+    .send_body = exp_otlp_conn_send_body, .on_header = exp_otlp_conn_on_header,
     .on_data = exp_otlp_conn_on_data, .on_stream_close = exp_otlp_conn_on_stream_close,
 };
 

@@ -21,6 +21,36 @@ static ssize_t h2_client_on_send(nghttp2_session *h2, const uint8_t *data, size_
     return (ssize_t)length;
 }
 
+/* A DATA frame of a NO_COPY body: its header, then the client's bytes, while the output has room. */
+static int h2_client_on_send_data(nghttp2_session *h2, nghttp2_frame *frame, const uint8_t *framehd, size_t length,
+                                  nghttp2_data_source *source, void *arg)
+{
+    struct h2_client *c = arg;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    (void)h2;
+
+    if (evbuffer_get_length(out) >= c->out_high)
+        return NGHTTP2_ERR_WOULDBLOCK;  /* nghttp2 offers the same frame again later */
+    if (frame->data.padlen > 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;    /* no padding is ever asked for */
+    if (evbuffer_add(out, framehd, 9) != 0 || c->send_body(c, source, length, out) != 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return 0;
+}
+
+ssize_t h2_client_frame_body(size_t *framed, size_t total, size_t length, uint32_t *flags)
+{
+    size_t n = total - *framed;
+
+    if (n > length)
+        n = length;
+    *framed += n;
+    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    if (*framed == total)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
 static int h2_client_on_frame(nghttp2_session *h2, const nghttp2_frame *frame, void *arg)
 {
     struct h2_client *c = arg;
@@ -51,8 +81,9 @@ int h2_client_start(struct h2_client *c, const struct h2_client_callbacks *cb)
     if (rv != 0)
         return rv;
     nghttp2_session_callbacks_set_send_callback(ncb, h2_client_on_send);
-    if (cb->send_data != NULL)
-        nghttp2_session_callbacks_set_send_data_callback(ncb, cb->send_data);
+    c->send_body = cb->send_body;
+    if (cb->send_body != NULL)
+        nghttp2_session_callbacks_set_send_data_callback(ncb, h2_client_on_send_data);
     nghttp2_session_callbacks_set_on_header_callback(ncb, cb->on_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(ncb, cb->on_data);
     nghttp2_session_callbacks_set_on_frame_recv_callback(ncb, h2_client_on_frame);

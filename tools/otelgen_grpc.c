@@ -194,24 +194,17 @@ static struct otelgen_answer otelgen_grpc_answer(const struct otelgen_grpc *c, c
 
 /* ---- nghttp2 callbacks: record, never tear down ---- */
 
-/* Says how much of the body the next DATA frame carries; on_send_data copies it, so nghttp2 does not. */
+/* Says how much of the body the next DATA frame carries; send_body copies it, so nghttp2 does not. */
 static ssize_t otelgen_grpc_on_read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
                                          uint32_t *flags, nghttp2_data_source *source, void *arg)
 {
     struct otelgen_grpc_stream *s = source->ptr;
-    size_t n = s->body.len - s->queued;
     (void)h2;
     (void)id;
     (void)buf;
     (void)arg;
 
-    if (n > length)
-        n = length;
-    s->queued += n;
-    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-    if (s->queued == s->body.len)
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
-    return (ssize_t)n;
+    return h2_client_frame_body(&s->queued, s->body.len, length, flags);
 }
 
 /* Once every byte of <s>'s body is in the output (or the stream is closed) and the output refers to none
@@ -237,26 +230,18 @@ static void otelgen_grpc_on_body_written(const void *data, size_t len, void *arg
     otelgen_grpc_release_body(s);
 }
 
-static int otelgen_grpc_on_send_data(nghttp2_session *h2, nghttp2_frame *frame, const uint8_t *framehd,
-                                     size_t length, nghttp2_data_source *source, void *arg)
+static int otelgen_grpc_send_body(struct h2_client *hc, nghttp2_data_source *source, size_t length,
+                                  struct evbuffer *out)
 {
-    struct otelgen_grpc *c = arg;
     struct otelgen_grpc_stream *s = source->ptr;
-    struct evbuffer *out = bufferevent_get_output(c->hc.bev);
-    (void)h2;
+    (void)hc;
 
-    if (evbuffer_get_length(out) >= OTELGEN_GRPC_OUT_HIGH)
-        return NGHTTP2_ERR_WOULDBLOCK;
-    if (frame->data.padlen > 0)
-        return NGHTTP2_ERR_CALLBACK_FAILURE;    /* no padding is ever asked for */
-    if (evbuffer_add(out, framehd, 9) != 0)
-        return NGHTTP2_ERR_CALLBACK_FAILURE;
     if (length < OTELGEN_GRPC_BY_REFERENCE) {
         if (evbuffer_add(out, s->body.data + s->sent, length) != 0)
-            return NGHTTP2_ERR_CALLBACK_FAILURE;
+            return -1;
     } else {
         if (evbuffer_add_reference(out, s->body.data + s->sent, length, otelgen_grpc_on_body_written, s) != 0)
-            return NGHTTP2_ERR_CALLBACK_FAILURE;
+            return -1;
         s->refs++;
     }
     s->sent += length;
@@ -459,7 +444,7 @@ static void otelgen_grpc_on_write(struct bufferevent *bev, void *arg)
 }
 
 static const struct h2_client_callbacks otelgen_grpc_callbacks = {
-    .send_data = otelgen_grpc_on_send_data, .on_header = otelgen_grpc_on_header,
+    .send_body = otelgen_grpc_send_body, .on_header = otelgen_grpc_on_header,
     .on_data = otelgen_grpc_on_data, .on_stream_close = otelgen_grpc_on_stream_close,
 };
 
