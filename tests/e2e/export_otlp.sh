@@ -12,10 +12,11 @@ cd "$OG_TMP" || exit 0
 N=20            # requests per send, 100 items each
 ITEMS=$((N * 100))
 
-# otlp_config PATH [EXPORTER LINES...]: otlp receiver (gRPC) -> otlp exporter to the sink, every signal.
+# otlp_config PATH [EXPORTER LINES...]: otlp receiver (gRPC) -> otlp exporter to the sink, every signal;
+# OTLP_EXPORTER=otlphttp OTLP_ENDPOINT=URL for the OTLP/HTTP one.
 otlp_config()
 {
-    local path=$1
+    local path=$1 exporter=${OTLP_EXPORTER:-otlp}
     shift
     HEALTH_PORT=$(free_port) GRPC_PORT=$(free_port)
     {
@@ -25,8 +26,8 @@ otlp_config()
         echo "      grpc:"
         echo "        endpoint: 127.0.0.1:$GRPC_PORT"
         echo "exporters:"
-        echo "  otlp:"
-        echo "    endpoint: 127.0.0.1:$SINK_G"
+        echo "  $exporter:"
+        echo "    endpoint: ${OTLP_ENDPOINT:-127.0.0.1:$SINK_G}"
         echo "    timeout: 1s"
         echo "    retry_on_failure: {initial_interval: 50ms, max_interval: 500ms}"
         for l in "$@"; do echo "    $l"; done
@@ -40,7 +41,7 @@ otlp_config()
         for s in traces metrics logs; do
             echo "    $s:"
             echo "      receivers: [otlp]"
-            echo "      exporters: [otlp]"
+            echo "      exporters: [$exporter]"
         done
     } >"$path"
 }
@@ -202,25 +203,8 @@ fi
 # dropped). The sink serves only /v1/<signal>: metrics sent to /base/v1/metrics get 404, a permanent error.
 
 ctl POST /reset
-HEALTH_PORT=$(free_port) GRPC_PORT=$(free_port)
-cat >cfg8.yaml <<EOF
-receivers:
-  otlp: { protocols: { grpc: { endpoint: 127.0.0.1:$GRPC_PORT } } }
-exporters:
-  otlphttp:
-    endpoint: http://127.0.0.1:$SINK_H/
-    traces_endpoint: http://127.0.0.1:$SINK_H/v1/traces
-    metrics_endpoint: http://127.0.0.1:$SINK_H/base/v1/metrics
-    retry_on_failure: { initial_interval: 50ms, max_interval: 500ms }
-extensions:
-  health_check: { endpoint: 127.0.0.1:$HEALTH_PORT }
-service:
-  extensions: [health_check]
-  pipelines:
-    traces: { receivers: [otlp], exporters: [otlphttp] }
-    metrics: { receivers: [otlp], exporters: [otlphttp] }
-    logs: { receivers: [otlp], exporters: [otlphttp] }
-EOF
+OTLP_EXPORTER=otlphttp OTLP_ENDPOINT=http://127.0.0.1:$SINK_H/ otlp_config cfg8.yaml \
+    "traces_endpoint: http://127.0.0.1:$SINK_H/v1/traces" "metrics_endpoint: http://127.0.0.1:$SINK_H/base/v1/metrics"
 if start_daemon cfg8.yaml; then
     send --signal traces -n 5 -c 1
     send --signal logs -n 5 -c 1
