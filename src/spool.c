@@ -557,8 +557,3 @@ int spool_ack(struct spool_queue *q, uint64_t seq)
 {
     return spool_op_submit_seq(q, SPOOL_OP_ACK, seq);
 }
-
-int spool_bump_attempts(struct spool_queue *q, uint64_t seq)
-{
-    return spool_op_submit_seq(q, SPOOL_OP_BUMP, seq);
-}

@@ -98,9 +98,6 @@ int spool_put_take(struct spool_queue *q, enum og_signal signal, uint64_t items,
  * seq that is gone is fine. Returns 0, or -1 when out of memory or closing (the batch stays: at-least-once). */
 int spool_ack(struct spool_queue *q, uint64_t seq);
 
-/* Asynchronous attempts += 1 on <seq> (a retry is due). Returns 0, or -1 as spool_ack. */
-int spool_bump_attempts(struct spool_queue *q, uint64_t seq);
-
 /* A reader: one LMDB read transaction (MDB_NOTLS) reset between reads, so any thread may use it, one thread
  * at a time. Returns 0, or -1 with a reason in err. */
 int spool_reader_create(struct spool *sp, struct spool_reader **out, char *err, size_t errlen);

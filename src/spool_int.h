@@ -19,7 +19,6 @@ enum spool_op_kind {
     SPOOL_OP_PUT,       /* store a batch; has a completion */
     SPOOL_OP_ACK,       /* delete <seq>: the upstream acknowledged it */
     SPOOL_OP_EXPIRE,    /* delete <seq> if still there, counted as dropped_age */
-    SPOOL_OP_BUMP,      /* attempts += 1 on <seq> */
 };
 
 /* One message to the writer; a put carries its bytes inline (one allocation) and is freed by the
@@ -28,7 +27,7 @@ struct spool_op {
     struct spool_op *next;
     enum spool_op_kind kind;
     struct spool_queue *q;
-    uint64_t seq;                   /* ack/expire/bump: the target; put: set by the writer */
+    uint64_t seq;                   /* ack/expire: the target; put: set by the writer */
     int status;                     /* put: what done() receives */
     bool skip;                      /* put: refused before the transaction (not applied) */
     enum og_signal signal;

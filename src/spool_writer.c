@@ -211,32 +211,6 @@ static int spool_writer_delete(struct spool *sp, MDB_txn *txn, struct spool_op *
     return rc;
 }
 
-/* attempts += 1: the value is copied first, because a stored value lives in the read-only map. */
-static int spool_writer_bump(MDB_txn *txn, struct spool_op *op)
-{
-    uint8_t kbuf[8];
-    MDB_val k = { sizeof(kbuf), kbuf }, v, nv;
-    struct spool_item it;
-    int rc;
-
-    if (!op->q->t_created)
-        return 0;
-    spool_key_encode(kbuf, op->seq);
-    if ((rc = mdb_get(txn, op->q->dbi, &k, &v)) != 0)
-        return rc == MDB_NOTFOUND ? 0 : rc;
-    if (spool_header_decode(&v, op->seq, &it) != 0)
-        return 0;
-    uint8_t *copy = malloc(v.mv_size);
-    if (copy == NULL)
-        return 0;   /* the count is advisory: skipping one bump loses nothing */
-    memcpy(copy, v.mv_data, v.mv_size);
-    nv = (MDB_val){ v.mv_size, copy };
-    spool_header_encode(copy, it.signal, it.items, it.first_enqueue_ms, it.attempts + 1, it.encoding);
-    rc = mdb_put(txn, op->q->dbi, &k, &nv, 0);
-    free(copy);
-    return rc;
-}
-
 static int spool_writer_apply(struct spool *sp, MDB_txn *txn, struct spool_op *op)
 {
     switch (op->kind) {
@@ -245,8 +219,6 @@ static int spool_writer_apply(struct spool *sp, MDB_txn *txn, struct spool_op *o
     case SPOOL_OP_ACK:
     case SPOOL_OP_EXPIRE:
         return spool_writer_delete(sp, txn, op);
-    case SPOOL_OP_BUMP:
-        return spool_writer_bump(txn, op);
     }
     return 0;
 }
@@ -512,7 +484,7 @@ static int spool_writer_try(struct spool *sp, struct spool_op *ops, bool *again)
 }
 
 /* Commits <ops>, refusing what does not fit. When the commit itself fails, the puts are refused (full) or
- * failed (I/O error), and the deletes and bumps are tried once more on their own: they free space, and
+ * failed (I/O error), and the deletes are tried once more on their own: they free space, and
  * an ack that is never applied would leave a batch to be sent again after a restart. */
 static void spool_writer_group(struct spool *sp, struct spool_op *ops)
 {
