@@ -485,6 +485,7 @@ static int spool_submit(struct spool *sp, struct spool_op *op)
             sp->head = op;
         sp->tail = op;
         sp->pending += op->len;
+        sp->has_put |= op->kind == SPOOL_OP_PUT;
         pthread_cond_signal(&sp->cond);
     }
     pthread_mutex_unlock(&sp->lock);

@@ -50,7 +50,7 @@ struct spool_item {             /* a stored batch, as a reader sees it */
 };
 
 struct spool_stats {            /* a snapshot; each field is read atomically on its own */
-    uint64_t queued_items, queued_bytes;    /* committed and not yet deleted (bytes: OTLP bytes only) */
+    uint64_t queued_items, queued_bytes;    /* batches, and their OTLP bytes, committed and not yet deleted */
     uint64_t dropped_full;      /* batches deleted by drop_oldest to make room */
     uint64_t dropped_age;       /* batches deleted because older than max_age */
     uint64_t dropped_full_items, dropped_age_items;     /* the spans / points / records those held */

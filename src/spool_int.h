@@ -73,10 +73,11 @@ struct spool {
 
     pthread_t writer;
     bool writer_running;
-    pthread_mutex_t lock;           /* guards the input list, pending and stopping */
+    pthread_mutex_t lock;           /* guards the input list, pending, has_put and stopping */
     pthread_cond_t cond;            /* CLOCK_MONOTONIC */
     struct spool_op *head, *tail;
     uint64_t pending;
+    bool has_put;                   /* the input holds a put, not only deletes */
     bool stopping;
 
     pthread_mutex_t gate;           /* map resize vs open read transactions */
@@ -94,6 +95,7 @@ struct spool {
     bool dirty;                     /* sync: interval: committed since the last mdb_env_sync */
     bool freed, t_freed;            /* the last commit (the open transaction) deleted batches */
     int64_t next_sync_ms, next_sweep_ms;
+    int64_t deletes_until_ms;       /* deletes alone in the input: when they commit without a put; 0: none */
     struct spool_op *unposted;      /* completions reactor_post could not take yet */
 };
 

@@ -28,6 +28,7 @@
 #define SPOOL_SWEEP_MS      1000    /* how often max_age is enforced on queues nobody reads */
 #define SPOOL_GROW_WAIT_MS  100     /* how long a map resize waits for open reads before giving up */
 #define SPOOL_REPOST_MS     10      /* retry of a completion reactor_post could not take */
+#define SPOOL_DELETE_WAIT_MS 100    /* how long deletes alone wait for a put to commit with */
 
 static const char spool_log[] = "spool";
 
@@ -583,19 +584,39 @@ static void spool_writer_periodic(struct spool *sp)
         spool_writer_repost(sp);
 }
 
+/* True when the input is worth a commit now. Deletes (acks, expiries) alone wait up to SPOOL_DELETE_WAIT_MS
+ * for a put to share its commit: under load the exporter's acks came between two puts and cost a sync each,
+ * as much as a put, and a put waited behind that sync. Deferring them is safe: until they commit, the
+ * batches are only sent again after a restart (at-least-once), and a full queue sees their space freed by
+ * the very commit of the put that needs it, as they come first in the input. Under the input's lock. */
+static bool spool_writer_ready(struct spool *sp, int64_t now)
+{
+    if (sp->head == NULL)
+        return false;
+    if (sp->has_put || sp->stopping)
+        return true;
+    if (sp->deletes_until_ms == 0)
+        sp->deletes_until_ms = now + SPOOL_DELETE_WAIT_MS;
+    return now >= sp->deletes_until_ms;
+}
+
 /* Takes the whole input, waiting for some or for the next deadline. Sets *stop when closing. */
 static struct spool_op *spool_writer_take(struct spool *sp, bool *stop)
 {
     struct spool_op *ops;
-    int64_t d = spool_writer_deadline(sp);
-    struct timespec until = { (time_t)(d / 1000), (long)(d % 1000) * 1000000L };
+    int64_t d = spool_writer_deadline(sp), now;
 
     pthread_mutex_lock(&sp->lock);
-    while (sp->head == NULL && !sp->stopping && spool_now_ms(CLOCK_MONOTONIC) < d)
+    while (!spool_writer_ready(sp, now = spool_now_ms(CLOCK_MONOTONIC)) && !sp->stopping && now < d) {
+        int64_t w = sp->head != NULL && sp->deletes_until_ms < d ? sp->deletes_until_ms : d;
+        struct timespec until = { (time_t)(w / 1000), (long)(w % 1000) * 1000000L };
         pthread_cond_timedwait(&sp->cond, &sp->lock, &until);
+    }
     ops = sp->head;
     sp->head = sp->tail = NULL;
     sp->pending = 0;
+    sp->has_put = false;
+    sp->deletes_until_ms = 0;
     *stop = sp->stopping;
     pthread_mutex_unlock(&sp->lock);
     return ops;

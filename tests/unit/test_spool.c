@@ -235,6 +235,48 @@ static void test_fifo_ack(void **state)
     remove_dir(dir);
 }
 
+/* Acks alone wait for a put to share its commit (one sync for both, not one each), but not forever, and not
+ * past spool_close. */
+static void test_acks_ride_with_puts(void **state)
+{
+    char *dir = make_dir();
+    struct spool *sp = open_spool(dir, 64 << 20);
+    struct spool_queue *q = open_queue(sp, "acks", 0, SPOOL_REJECT, 0);
+    struct ticket t[4];
+    struct spool_item items[4];
+    struct spool_reader *rd;
+    struct spool_stats st;
+    unsigned idx[4];
+    size_t n;
+    char err[256];
+
+    assert_int_equal(put_many(q, 0, 3, 100, t), 3);
+    assert_int_equal(spool_reader_create(sp, &rd, err, sizeof(err)), 0);
+    assert_int_equal(spool_read(q, 0, items, 4, &n, rd), 0);
+    assert_int_equal(n, 3);
+    spool_read_end(rd);
+    spool_reader_destroy(rd);
+    assert_int_equal(spool_ack(q, items[0].seq), 0);
+    usleep(30 * 1000);      /* well within the wait: had it committed alone, this would see it */
+    spool_queue_stats(q, &st);
+    assert_int_equal(st.queued_items, 3);     /* batches */
+    assert_int_equal(put_many(q, 3, 1, 100, t), 1);
+    spool_queue_stats(q, &st);      /* published before the put's completion ran: the same commit */
+    assert_int_equal(st.queued_items, 3);
+    /* alone, it commits once the wait is over */
+    assert_int_equal(spool_ack(q, items[1].seq), 0);
+    wait_stat(q, offsetof(struct spool_stats, queued_items), 2);
+    /* and spool_close commits what still waits */
+    assert_int_equal(spool_ack(q, items[2].seq), 0);
+    spool_close(sp);
+    sp = open_spool(dir, 64 << 20);
+    q = open_queue(sp, "acks", 0, SPOOL_REJECT, 0);
+    assert_int_equal(read_all(sp, q, idx, 4), 1);
+    assert_int_equal(idx[0], 3);
+    spool_close(sp);
+    remove_dir(dir);
+}
+
 /* A queue opened while the writer runs (a new tenant) starts at seq 1, so a reader from 0 finds its first batch;
  * and spool_queues() lists queues by prefix. */
 /* Resident KiB of this process's mappings of files whose path ends in <suffix> (the spool's map). */
@@ -862,6 +904,7 @@ int main(int argc, char **argv)
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fifo_ack),
+        cmocka_unit_test(test_acks_ride_with_puts),
         cmocka_unit_test(test_copy_out_resident),
         cmocka_unit_test(test_queue_opened_late),
         cmocka_unit_test(test_open_never_waits),
