@@ -20,7 +20,7 @@
 #include "component.h"
 #include "log.h"
 #include "otlp_json.h"
-#include "util/thread_name.h"
+#include "util/thread.h"
 
 enum exp_file_format { EXP_FILE_JSON, EXP_FILE_PROTO };
 
@@ -257,6 +257,7 @@ static int exp_file_start(struct component *c, struct gateway *gw, char *err, si
     }
     f->thread_started = true;
     thread_name(f->thread, "exp/", c->id);
+    (void)thread_bulk(f->thread);       /* the workers answer clients; this only has to keep up */
     log_info(c->id, "writing path=%s format=%s", f->conf->path, exp_file_formats[f->conf->format]);
     return 0;
 }

@@ -25,7 +25,7 @@
 
 #include "exp_otlp_int.h"
 #include "log.h"
-#include "util/thread_name.h"
+#include "util/thread.h"
 
 #define EXP_OTLP_TICK_MS 50                 /* deadlines, due retries and stop are checked this often */
 #define EXP_OTLP_STOP_WAIT_MS 5000          /* stop() sends what is queued in memory for this long at most */
@@ -586,6 +586,7 @@ int exp_otlp_sender_start(struct exp_otlp *e, char *err, size_t errlen)
     }
     e->thread_started = true;
     thread_name(e->thread, "exp/", e->id);
+    (void)thread_bulk(e->thread);       /* the workers answer clients; this only has to keep up */
     return 0;
 nomem:
     snprintf(err, errlen, "out of memory");

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "reactor.h"
-#include "util/thread_name.h"
+#include "util/thread.h"
 
 struct reactor_msg {
     reactor_fn fn;

@@ -23,7 +23,7 @@
 #include "reactor.h"
 #include "spool.h"
 #include "spool_int.h"
-#include "util/thread_name.h"
+#include "util/thread.h"
 
 #define SPOOL_SWEEP_MS      1000    /* how often max_age is enforced on queues nobody reads */
 #define SPOOL_GROW_WAIT_MS  100     /* how long a map resize waits for open reads before giving up */

@@ -38,6 +38,12 @@ for exporter in otlp otlphttp; do
             all_true "the daemon's threads are named (top -H): worker/0, spool, exp/otlp" \
                 "$(for n in worker/0 spool exp/otlp; do case $names in *" $n "*) ;; *) echo "no $n in:$names" ;; esac; done |
                    head -n 1 | grep . || echo 0)"
+            # policy, field 41 of /proc/<tid>/stat (the 39th after the name): 0 SCHED_OTHER, 3 SCHED_BATCH
+            policies=$(for t in /proc/"$DAEMON_PID"/task/*; do
+                           echo "$(cat "$t/comm")=$(sed 's/.*) //' "$t/stat" | awk '{ print $39 }')"
+                       done | grep -E '^(worker/0|spool|exp/otlp)=' | sort | tr '\n' ' ')
+            is "$policies" "exp/otlp=3 spool=0 worker/0=0 " \
+                "the exporter thread runs SCHED_BATCH (never preempts the worker on waking), the others SCHED_OTHER"
         fi
         bad=''
         proto=grpc

@@ -1,9 +1,10 @@
-/* thread_name.c: the daemon's thread names. */
+/* thread.c: the daemon's threads: names and scheduling class. */
 #include "autoconf.h"
 
+#include <sched.h>
 #include <string.h>
 
-#include "thread_name.h"
+#include "thread.h"
 
 void thread_name(pthread_t t, const char *prefix, const char *id)
 {
@@ -19,4 +20,11 @@ void thread_name(pthread_t t, const char *prefix, const char *id)
     memcpy(name + n, id, m);
     name[n + m] = '\0';
     (void)pthread_setname_np(t, name);
+}
+
+int thread_bulk(pthread_t t)
+{
+    struct sched_param p = { .sched_priority = 0 };
+
+    return pthread_setschedparam(t, SCHED_BATCH, &p);
 }
