@@ -94,7 +94,6 @@ start_sink() {
     taskset -c 1 "$otelgen" sink --grpc 127.0.0.1:19317 --http 127.0.0.1:19318 --control 127.0.0.1:19319 \
         >/dev/null 2>&1 &
     sink=$!
-    sleep 0.5
 }
 # send_spans: all the spans over gRPC from CPU 1; the sender's CPU seconds go to $tmp/send.cpu
 send_spans() {
@@ -131,6 +130,7 @@ print("%-11s %9.0f spans/s  %5.2f gateway CPU s per 1M spans  peak RSS %5.1f MiB
 echo "otelgen send -> otelgate (workers: 1, CPU 0) -> batch -> spool (sync: ${SYNC:-always}) -> otlp ($compression)" \
      "-> otelgen sink; $spans spans in requests of $per_request"
 start_sink
+sleep 0.5
 start_gateway
 sample_rss "$gw" & sampler=$!
 c0=$(cpu_ticks "$gw") s0=$(cpu_ticks "$sink") k0=$(cpu_times) t0=$(date +%s.%N)
@@ -143,7 +143,7 @@ send_spans
 echo "spooled: $(du -sh "$tmp/spool" | cut -f1) on disk"
 sample_rss "$gw" & sampler=$!
 c0=$(cpu_ticks "$gw")
-start_sink
+start_sink     # and poll at once: the exporter may reconnect within the 0.5 s a sleep here would take
 read -r u0 _ t0 < <(sink_poll first)
 report replay "$t0" "$c0" "$sampler" 0 0 "$(cpu_times)" "$u0"     # the sink is new: all its CPU is the replay's
 kill -TERM "$gw" "$sink"
