@@ -22,6 +22,9 @@
 /* Most named databases (queues) one environment holds, plus the meta database. */
 #define SPOOL_MAX_QUEUES 254u
 
+/* How long deletes (spool_ack, expiries) wait for a put to commit with before they commit alone, ms. */
+#define SPOOL_DELETE_WAIT_MS 10
+
 struct reactor;
 struct spool;               /* one LMDB environment per gateway */
 struct spool_queue;         /* one named database per (exporter id, tenant) */

@@ -10,9 +10,9 @@ void thread_name(pthread_t t, const char *prefix, const char *id);
 
 /* Makes <t> bulk work (SCHED_BATCH): it gets its fair share of a core, but waking up it does not take the core
  * from a running thread. For the exporters: on a box with fewer cores than threads, an exporter woken by a
- * commit used to preempt the worker that was about to answer the requests of that commit, and the clients
- * waited milliseconds for answers that were ready. A failure leaves <t> as it was (logged by the caller, if
- * it cares: it only costs latency). Returns 0 or an errno. */
+ * commit would take the core from the worker about to answer that commit's requests, and clients would wait
+ * milliseconds for answers that are ready. A failure leaves <t> as it was, which only costs latency.
+ * Returns 0 or an errno. */
 int thread_bulk(pthread_t t);
 
 #endif
