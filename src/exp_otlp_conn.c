@@ -20,6 +20,7 @@
 #include "h2_client.h"
 
 #define EXP_OTLP_CONN_OUT_HIGH (256 * 1024)     /* stop framing while this much waits for the socket */
+#define EXP_OTLP_CONN_SLICE (64 * 1024)         /* bytes of a spooled batch read from the spool at a time */
 #define EXP_OTLP_CONN_RESP_MAX 512              /* response body bytes kept: enough for partial success */
 #define EXP_OTLP_CONN_FIXED_HEADERS 9
 
@@ -34,6 +35,13 @@ struct exp_otlp_stream {
     bool body_out;                      /* all of it: c->sending no longer counts it */
     uint32_t error_code;                /* RST_STREAM code, when closed by one */
     bool expired;                       /* we cancelled it at the deadline */
+    bool gone;                          /* we reset it: its batch left the spool while it was sent */
+    /* a batch read from the spool as it is written (b->read): the gRPC prefix, and the slice of the body
+     * (message offsets [slice_off, slice_off + slice_len), prefix included) read last */
+    uint8_t prefix[5];
+    void *slice;
+    uint8_t *slice_room;
+    size_t slice_off, slice_len;
     struct exp_otlp_answer answer;
     size_t resp_len;
     uint8_t resp[EXP_OTLP_CONN_RESP_MAX];
@@ -75,6 +83,48 @@ static void exp_otlp_conn_body_out(struct exp_otlp_conn *c, struct exp_otlp_stre
     s->body_out = true;
     c->sending--;
     exp_otlp_batch_shed(s->batch);
+    exp_otlp_bytes_unref(s->slice);     /* the output keeps what it still has to write */
+    s->slice = NULL;
+}
+
+static void exp_otlp_conn_stream_free(struct exp_otlp_stream *s)
+{
+    exp_otlp_bytes_unref(s->slice);
+    free(s);
+}
+
+/* Makes the slice of a spooled batch read as it is written cover the message bytes [off, off + n): the next
+ * DATA frame's, read before the frame is committed, so that a batch that cannot be read any more resets the
+ * stream instead of leaving a frame half written. Returns 0, or -1 (out of memory, or the batch is gone). */
+static int exp_otlp_conn_slice(struct exp_otlp_stream *s, size_t off, size_t n)
+{
+    struct exp_otlp_batch *b = s->batch;
+    size_t total = b->len + 5, len = total - off, head = 0;
+    uint8_t *room;
+    void *slice;
+
+    if (s->slice != NULL && off >= s->slice_off && off + n <= s->slice_off + s->slice_len)
+        return 0;
+    if (len > EXP_OTLP_CONN_SLICE && n <= EXP_OTLP_CONN_SLICE)
+        len = EXP_OTLP_CONN_SLICE;
+    else if (len > n && n > EXP_OTLP_CONN_SLICE)
+        len = n;
+    if ((slice = exp_otlp_bytes_new(len, &room)) == NULL)
+        return -1;
+    if (off < 5) {
+        head = 5 - off < len ? 5 - off : len;
+        memcpy(room, s->prefix + off, head);
+    }
+    if (len > head && b->read(b->read_arg, b, off + head - 5, len - head, room + head) != 0) {
+        exp_otlp_bytes_unref(slice);
+        return -1;
+    }
+    exp_otlp_bytes_unref(s->slice);
+    s->slice = slice;
+    s->slice_room = room;
+    s->slice_off = off;
+    s->slice_len = len;
+    return 0;
 }
 
 /* How much of the message the next DATA frame carries. NO_COPY: nghttp2 does not copy it into a frame buffer
@@ -84,12 +134,18 @@ static ssize_t exp_otlp_conn_on_read_body(nghttp2_session *h2, int32_t id, uint8
                                           uint32_t *flags, nghttp2_data_source *source, void *arg)
 {
     struct exp_otlp_stream *s = source->ptr;
+    size_t total = s->batch->len + 5;
     (void)h2;
     (void)id;
     (void)buf;
     (void)arg;
 
-    return h2_client_frame_body(&s->sent, s->batch->len + 5, length, flags);
+    if (s->batch->read != NULL && exp_otlp_conn_slice(s, s->sent, total - s->sent < length ? total - s->sent
+                                                                                         : length) != 0) {
+        s->gone = true;
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;   /* nghttp2 resets the stream: the answer says why */
+    }
+    return h2_client_frame_body(&s->sent, total, length, flags);
 }
 
 static void exp_otlp_conn_on_sent(const void *data, size_t len, void *own)
@@ -104,16 +160,22 @@ static int exp_otlp_conn_send_body(struct h2_client *hc, nghttp2_data_source *so
 {
     struct exp_otlp_conn *c = (struct exp_otlp_conn *)hc;
     struct exp_otlp_stream *s = source->ptr;
-    const uint8_t *msg = s->batch->data - 5;       /* the prefix submit wrote into the headroom */
+    const uint8_t *from;
     void *own;
 
-    if ((own = exp_otlp_batch_ref(s->batch)) != NULL) {
-        /* a spooled batch's bytes go out as they are, without a copy, held until the socket took them */
-        if (evbuffer_add_reference(out, msg + s->written, length, exp_otlp_conn_on_sent, own) != 0) {
+    if (s->batch->read != NULL) {       /* from the slice the read callback made cover this frame */
+        from = s->slice_room + (s->written - s->slice_off);
+        own = exp_otlp_bytes_ref(s->slice);
+    } else {                            /* the prefix submit wrote into the headroom, then the data */
+        from = s->batch->data - 5 + s->written;
+        own = exp_otlp_batch_ref(s->batch);     /* a spooled batch's bytes, held until the socket took them */
+    }
+    if (own != NULL) {                  /* sent as they are, without a copy */
+        if (evbuffer_add_reference(out, from, length, exp_otlp_conn_on_sent, own) != 0) {
             exp_otlp_bytes_unref(own);
             return -1;
         }
-    } else if (evbuffer_add(out, msg + s->written, length) != 0) {
+    } else if (evbuffer_add(out, from, length) != 0) {
         return -1;
     }
     s->written += length;
@@ -221,6 +283,9 @@ static void exp_otlp_conn_finish_answer(struct exp_otlp_stream *s)
     if (s->expired) {
         *a = (struct exp_otlp_answer){ .transport = true, .grpc_status = 4, .retry_after_ms = -1 };
         snprintf(a->message, sizeof a->message, "no answer within the timeout");
+    } else if (s->gone) {
+        *a = (struct exp_otlp_answer){ .transport = true, .grpc_status = -1, .retry_after_ms = -1 };
+        snprintf(a->message, sizeof a->message, "the batch could not be read from the spool while it was sent");
     } else if (a->grpc_status < 0 && s->error_code != NGHTTP2_NO_ERROR) {
         a->transport = true;
         snprintf(a->message, sizeof a->message, "stream reset by the upstream (%s)",
@@ -243,7 +308,7 @@ static void exp_otlp_conn_deliver(struct exp_otlp_conn *c)
         c->done = s->next;
         exp_otlp_conn_finish_answer(s);
         c->env.on_answer(c->env.arg, s->batch, &s->answer);
-        free(s);
+        exp_otlp_conn_stream_free(s);
     }
 }
 
@@ -262,7 +327,7 @@ static void exp_otlp_conn_end(struct exp_otlp_conn *c, const char *why)
         struct exp_otlp_answer a = { .transport = true, .grpc_status = -1, .retry_after_ms = -1 };
         snprintf(a.message, sizeof a.message, "%s", reason);
         c->env.on_answer(c->env.arg, s->batch, &a);
-        free(s);
+        exp_otlp_conn_stream_free(s);
     }
     h2_client_dispose(&c->hc);
     bufferevent_free(c->hc.bev);
@@ -455,11 +520,13 @@ static int exp_otlp_conn_submit(void *t, struct exp_otlp_batch *b, int64_t now_m
     *s = (struct exp_otlp_stream){ .conn = c, .batch = b, .start_ms = now_ms };
     s->answer = (struct exp_otlp_answer){ .grpc_status = -1, .retry_after_ms = -1 };
     body.source.ptr = s;
-    b->data[-5] = b->gzip ? 1 : 0;
-    b->data[-4] = (uint8_t)(b->len >> 24);
-    b->data[-3] = (uint8_t)(b->len >> 16);
-    b->data[-2] = (uint8_t)(b->len >> 8);
-    b->data[-1] = (uint8_t)b->len;
+    s->prefix[0] = b->gzip ? 1 : 0;
+    s->prefix[1] = (uint8_t)(b->len >> 24);
+    s->prefix[2] = (uint8_t)(b->len >> 16);
+    s->prefix[3] = (uint8_t)(b->len >> 8);
+    s->prefix[4] = (uint8_t)b->len;
+    if (b->data != NULL)
+        memcpy(b->data - 5, s->prefix, 5);     /* into the headroom: the body goes out in one piece */
     c->nv[2].value = (uint8_t *)component_signal_grpc_path(b->signal);
     c->nv[2].valuelen = strlen(component_signal_grpc_path(b->signal));
     if (b->tenant[0] != '\0') {
@@ -514,6 +581,7 @@ static void exp_otlp_conn_close(void *t, const char *why)
 
 const struct exp_otlp_transport exp_otlp_grpc_transport = {
     .name = "grpc",
+    .reads_spool = true,
     .open = exp_otlp_conn_open,
     .room = exp_otlp_conn_room,
     .submit = exp_otlp_conn_submit,

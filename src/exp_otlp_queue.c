@@ -22,12 +22,13 @@ struct exp_otlp_batch *exp_otlp_batch_new(const char *tenant, size_t len)
     return b;
 }
 
-/* A spooled batch's bytes, counted: the batch holds one reference, and the gRPC transport's output buffer
- * one per DATA frame it sends straight from them. The output may outlive the batch (an upstream can answer
- * before it read the whole body), so the last of them frees the bytes. Exporter thread only. */
+/* A spooled batch's bytes, or a slice of them, counted: their batch or stream holds one reference, and the
+ * gRPC transport's output buffer one per DATA frame it sends straight from them. The output may outlive both
+ * (an upstream can answer before it read the whole body), so the last of them frees the bytes. Exporter
+ * thread only. */
 struct exp_otlp_bytes {
     unsigned refs;
-    uint8_t room[];                 /* the headroom, then the data */
+    uint8_t room[];                 /* a batch's: the headroom, then the data */
 };
 
 struct exp_otlp_batch *exp_otlp_batch_new_spooled(const char *tenant, size_t len)
@@ -49,10 +50,26 @@ struct exp_otlp_batch *exp_otlp_batch_new_spooled(const char *tenant, size_t len
 
 void *exp_otlp_batch_ref(struct exp_otlp_batch *b)
 {
-    if (b->own == NULL)
+    return b->own == NULL ? NULL : exp_otlp_bytes_ref(b->own);
+}
+
+void *exp_otlp_bytes_new(size_t len, uint8_t **room)
+{
+    struct exp_otlp_bytes *bytes = malloc(sizeof(*bytes) + len);
+
+    if (bytes == NULL)
         return NULL;
-    b->own->refs++;
-    return b->own;
+    bytes->refs = 1;
+    *room = bytes->room;
+    return bytes;
+}
+
+void *exp_otlp_bytes_ref(void *own)
+{
+    struct exp_otlp_bytes *bytes = own;
+
+    bytes->refs++;
+    return bytes;
 }
 
 void exp_otlp_bytes_unref(void *own)

@@ -17,6 +17,11 @@
 #define EXP_OTLP_BATCH_HEADROOM 8
 
 struct exp_otlp_tq;
+struct exp_otlp_batch;
+
+/* Reads <n> bytes of a spooled batch's data, from byte <off>, into <dst>. Returns 0, or -1 when the batch is
+ * no longer in the spool (max_age or drop_oldest deleted it) or could not be read. */
+typedef int (*exp_otlp_read_fn)(void *arg, const struct exp_otlp_batch *b, size_t off, size_t n, uint8_t *dst);
 
 /* One export request: the OTLP bytes of an Export*ServiceRequest (several
  * requests appended when batched), gzip-compressed when <gzip>. One
@@ -40,6 +45,10 @@ struct exp_otlp_batch {
     struct exp_otlp_tq *tq;
     uint64_t seq;
     int64_t enqueued_ms;
+    /* spooled batches whose transport reads them as it writes them (OTLP/gRPC): data is NULL and memory
+     * holds a slice of the batch, not all of it; read() fetches each slice from the spool */
+    exp_otlp_read_fn read;
+    void *read_arg;
 };
 
 /* A batch with room for <len> bytes of data and the tenant, fields zeroed
@@ -47,14 +56,18 @@ struct exp_otlp_batch {
 struct exp_otlp_batch *exp_otlp_batch_new(const char *tenant, size_t len);
 
 /* The same with the bytes in an allocation of their own (b->own), which exp_otlp_batch_shed frees once the
- * transport has written them: spooled batches, read again from the spool if they must be sent again, so a
- * batch waiting for its answer costs only its struct. NULL when out of memory. */
+ * transport has written them: spooled batches for a transport that takes them whole (OTLP/HTTP), read again
+ * from the spool if they must be sent again, so a batch waiting for its answer costs only its struct. NULL
+ * when out of memory. */
 struct exp_otlp_batch *exp_otlp_batch_new_spooled(const char *tenant, size_t len);
 void exp_otlp_batch_shed(struct exp_otlp_batch *b);     /* no-op for a batch made by exp_otlp_batch_new */
 /* Another reference to the bytes of a batch made by exp_otlp_batch_new_spooled, for an output buffer that
  * sends them without copying (they stay valid until exp_otlp_bytes_unref, even once the batch is shed or
  * freed); NULL for any other batch. */
 void *exp_otlp_batch_ref(struct exp_otlp_batch *b);
+/* Counted bytes of their own: <len> of them at *room, one reference; NULL when out of memory. */
+void *exp_otlp_bytes_new(size_t len, uint8_t **room);
+void *exp_otlp_bytes_ref(void *own);                    /* another reference; returns <own> */
 void exp_otlp_bytes_unref(void *own);                   /* NULL is fine */
 void exp_otlp_batch_free(struct exp_otlp_batch *b);     /* any batch; NULL is fine */
 

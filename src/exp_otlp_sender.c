@@ -223,8 +223,27 @@ static void exp_otlp_tq_ack(struct exp_otlp_tq *tq, const struct exp_otlp_batch 
     (void)spool_ack(tq->sq, b->seq);
 }
 
-/* Copies the first batch of <tq> after <after> into a new batch, *out (NULL when there is none). Returns 0,
- * or -1 when it could not look (out of memory, LMDB). */
+/* exp_otlp_read_fn of the batches a transport reads as it writes them: the slice comes from the batch still
+ * stored under its seq, checked in the read transaction the bytes are read in, so that a batch max_age or
+ * drop_oldest deleted meanwhile, whose pages the spool may have given to newer data, is never sent. */
+static int exp_otlp_tq_read_slice(void *arg, const struct exp_otlp_batch *b, size_t off, size_t n, uint8_t *dst)
+{
+    struct exp_otlp *e = arg;
+    struct spool_item it;
+    size_t got;
+    int rc = -1;
+
+    if (spool_read(b->tq->sq, b->seq - 1, &it, 1, &got, e->reader) != 0)
+        return -1;
+    if (got == 1 && it.seq == b->seq && it.len == b->len)
+        rc = spool_item_copy(e->reader, &it, off, n, dst);
+    spool_read_end(e->reader);
+    return rc;
+}
+
+/* The first batch of <tq> after <after>, *out (NULL when there is none): copied into a new batch, or, for a
+ * transport that reads the spool as it writes, a batch that only says where its bytes are. Returns 0, or -1
+ * when it could not look (out of memory, LMDB). */
 static int exp_otlp_tq_read(struct exp_otlp *e, struct exp_otlp_tq *tq, uint64_t after, struct exp_otlp_batch **out)
 {
     struct spool_item it;
@@ -234,8 +253,15 @@ static int exp_otlp_tq_read(struct exp_otlp *e, struct exp_otlp_tq *tq, uint64_t
     *out = NULL;
     if (spool_read(tq->sq, after, &it, 1, &n, e->reader) != 0)
         return -1;
-    if (n == 1 && (b = exp_otlp_batch_new_spooled(tq->tenant, it.len)) != NULL &&
-        spool_item_copy(e->reader, &it, b->data) != 0) {
+    if (n == 1 && e->transport->reads_spool) {
+        if ((b = exp_otlp_batch_new(tq->tenant, 0)) != NULL) {
+            b->data = NULL;
+            b->len = it.len;
+            b->read = exp_otlp_tq_read_slice;
+            b->read_arg = e;
+        }
+    } else if (n == 1 && (b = exp_otlp_batch_new_spooled(tq->tenant, it.len)) != NULL &&
+               spool_item_copy(e->reader, &it, 0, it.len, b->data) != 0) {
         exp_otlp_batch_free(b);
         b = NULL;
     }

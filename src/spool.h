@@ -116,9 +116,10 @@ int spool_read(struct spool_queue *q, uint64_t after, struct spool_item *items, 
                struct spool_reader *rd);
 void spool_read_end(struct spool_reader *rd);
 
-/* Copies the bytes of an item <rd> read to <dst> (it->len bytes), before spool_read_end. Returns 0, or -1
- * when the file could not be read (the item stays where it is). */
-int spool_item_copy(struct spool_reader *rd, const struct spool_item *it, uint8_t *dst);
+/* Copies <n> bytes of an item <rd> read, from byte <off> of its data, to <dst>, before spool_read_end: while
+ * the read is open, the writer never reuses the item's pages, even once the item is deleted. Returns 0, or
+ * -1 when the range is not in the item or the file could not be read (the item stays where it is). */
+int spool_item_copy(struct spool_reader *rd, const struct spool_item *it, size_t off, size_t n, uint8_t *dst);
 
 /* Fills <out> with up to <max> queues whose name starts with <prefix> (those found at open included) and
  * returns how many there are. Main thread. */

@@ -165,12 +165,12 @@ void spool_read_end(struct spool_reader *rd)
     spool_gate_leave(rd->sp);
 }
 
-int spool_item_copy(struct spool_reader *rd, const struct spool_item *it, uint8_t *dst)
+int spool_item_copy(struct spool_reader *rd, const struct spool_item *it, size_t off, size_t n, uint8_t *dst)
 {
-    if (!rd->open)
+    if (!rd->open || off > it->len || n > it->len - off)
         return -1;
     if (rd->base != 0)
-        return spool_reader_pread(rd, it->data, dst, it->len);
-    memcpy(dst, it->data, it->len);     /* the map's start is unknown: not an LMDB we know, read it as it is */
+        return spool_reader_pread(rd, it->data + off, dst, n);
+    memcpy(dst, it->data + off, n);     /* the map's start is unknown: not an LMDB we know, read it as it is */
     return 0;
 }

@@ -5,7 +5,7 @@
 # processor; an upstream down for the whole send (the backlog is in the spool, then delivered); permanent
 # rejections (dropped, counted, the queue moves on); one tenant's upstream failing while the other's flows;
 # SIGTERM with a backlog, and a restart that delivers it; an exporter renamed over a backlog; the upstream
-# killed in the middle of a batch.
+# killed in the middle of a batch; a batch deleted (max_age) while it is sent.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/spool_lib.sh"
 
@@ -231,6 +231,39 @@ if start_daemon cfg6.yaml; then
     fi
 else
     fail "upstream killed mid-batch: otelgate did not start"
+fi
+
+# ------------------------ 7. a batch leaves the spool while it is sent ----
+
+# The exporter reads a spooled batch from the spool as it writes it. An upstream that grants no flow-control
+# window beyond HTTP/2's first 65,535 bytes holds a 1 MB batch half sent; max_age deletes the batch meanwhile
+# (its pages may then be given to newer data). When the window opens, the rest must not come from the file:
+# the exporter resets the stream, and the upstream never sees the batch end.
+stream_bytes() { awk '$1 == "data" && $2 == 1 { n += $3 } END { print n + 0 }' "$OG_TMP/stall/events"; }
+stop_sink
+rm -rf "$SPOOL_DIR" "$OG_TMP/stall"
+mkdir -p "$OG_TMP/stall"
+python3 "$SPOOL_TESTS/h2_stall_upstream.py" "$SINK_G" "$OG_TMP/stall" >"$OG_TMP/stall.out" 2>&1 </dev/null &
+og_pids="$og_pids $!"
+spool_config cfg7.yaml max_age=1s timeout=60s
+if wait_until 10 grep -q '^listening$' "$OG_TMP/stall.out" && start_daemon cfg7.yaml; then
+    send grpc --signal traces -n 1 --spans-per-request 2000
+    is "$S_RC:$S_ACK_ITEMS" "0:2000" "batch gone mid-send: 2000 spans acknowledged into the spool"
+    wait_until 10 test "$(stream_bytes)" -ge 65535
+    is "$(stream_bytes)" 65535 "batch gone mid-send: the upstream holds the send at 65,535 bytes of its body"
+    wait_until 10 entries_is 0
+    is "$(queued_entries)" 0 "batch gone mid-send: max_age (1s) deleted it from the spool meanwhile"
+    touch "$OG_TMP/stall/open"
+    wait_until 10 grep -q '^rst 1 ' "$OG_TMP/stall/events"
+    is "$(grep -c ' end$' "$OG_TMP/stall/events"):$(stream_bytes):$(grep '^rst 1 ' "$OG_TMP/stall/events")" \
+        "0:65535:rst 1 2" \
+        "batch gone mid-send: once the window opens, the stream is reset (INTERNAL_ERROR), no byte more sent"
+    check "batch gone mid-send: the exporter says why" \
+        grep -q "the batch could not be read from the spool while it was sent" "$DAEMON_LOG"
+    stop_daemon
+    is "$DAEMON_RC" 0 "batch gone mid-send: exit 0"
+else
+    fail "batch gone mid-send: h2_stall_upstream.py or otelgate did not start"
 fi
 
 stop_sink

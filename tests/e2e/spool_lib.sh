@@ -9,6 +9,7 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/sink_lib.sh"     # before the cd: the path may be relative
+SPOOL_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)     # this directory, for the tests' helpers
 cd "$OG_TMP" || exit 0
 
 if ! command -v mdb_stat >/dev/null 2>&1; then
