@@ -9,7 +9,8 @@
 #   refill    the answers -> the next batch handed over: the clients' turnaround and the worker's parsing
 #
 # perf trace slows every system call down, so the sum is longer than passthrough.sh's cycle: compare runs of
-# this script with each other, not with passthrough.sh. Needs perf (linux-perf) and root.
+# this script with each other, not with passthrough.sh. Needs perf (linux-perf) and root. BATCH, COMPRESSION,
+# SYNC and STREAMS set the path as in passthrough.sh.
 #
 #   contrib/bench/cycle.sh [OTELGATE] [OTELGEN]        (run from the tree)
 #   REQUESTS=20000 contrib/bench/cycle.sh
@@ -18,34 +19,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 otelgate=${1:-$here/../../otelgate}
 otelgen=${2:-$here/../../otelgen}
 tmp=$(mktemp -d)
-sink= gw= pt=
+. "$here/durable_lib.sh"
+pt=
 trap 'kill $pt $gw $sink 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
-cat >"$tmp/gw.yaml" <<YAML
-receivers:
-  otlp: { protocols: { grpc: { endpoint: 127.0.0.1:19417 } } }
-processors:
-  batch: { send_batch_size: 8192, timeout: 200ms }
-exporters:
-  otlp:
-    endpoint: 127.0.0.1:19317
-    compression: none
-    sending_queue: { storage: spool, num_consumers: 8 }
-extensions:
-  spool: { directory: $tmp/spool, sync: always }
-service:
-  workers: 1
-  extensions: [spool]
-  pipelines:
-    traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-YAML
-
-taskset -c 1 "$otelgen" sink --grpc 127.0.0.1:19317 --http 127.0.0.1:19318 --control 127.0.0.1:19319 \
-    >/dev/null 2>&1 &
-sink=$!
-taskset -c 0 "$otelgate" -c "$tmp/gw.yaml" 2>"$tmp/gw.log" &
-gw=$!
-sleep 1
+start_sink
+start_gateway
 perf trace -p "$gw" -e 'writev,futex,write,read' -o "$tmp/trace" 2>/dev/null &
 pt=$!
 sleep 0.5

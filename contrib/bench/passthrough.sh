@@ -19,15 +19,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 otelgate=${1:-$here/../../otelgate}
 otelgen=${2:-$here/../../otelgen}
-batch=${BATCH:-8192}
+tmp=$(mktemp -d)
+. "$here/durable_lib.sh"
+trap 'kill $gw $sink 2>/dev/null || true; rm -rf "$tmp"' EXIT
 per_request=${SPANS_PER_REQUEST:-100}
 per_batch=$(((batch + per_request - 1) / per_request))    # requests per batch
 requests=$((((${SPANS:-1000000} / per_request + per_batch - 1) / per_batch) * per_batch))
 spans=$((requests * per_request))
-compression=${COMPRESSION:-none}
-tmp=$(mktemp -d)
-sink= gw=
-trap 'kill $gw $sink 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # cpu_times: "busy total" jiffies of CPU 0 and of CPU 1 (busy: not idle, not iowait), to tell a run bound by the
@@ -70,31 +68,6 @@ while True:
 PY
 }
 
-cat >"$tmp/gw.yaml" <<YAML
-receivers:
-  otlp: { protocols: { grpc: { endpoint: 127.0.0.1:19417, max_concurrent_streams: ${STREAMS:-100} } } }
-processors:
-  batch: { send_batch_size: $batch, timeout: 200ms }
-exporters:
-  otlp:
-    endpoint: 127.0.0.1:19317
-    compression: $compression
-    retry_on_failure: { initial_interval: 100ms, max_interval: 1s }
-    sending_queue: { storage: spool, num_consumers: 8 }
-extensions:
-  spool: { directory: $tmp/spool, max_size: 8GiB, sync: ${SYNC:-always} }
-service:
-  workers: 1
-  extensions: [spool]
-  pipelines:
-    traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-YAML
-
-start_sink() {
-    taskset -c 1 "$otelgen" sink --grpc 127.0.0.1:19317 --http 127.0.0.1:19318 --control 127.0.0.1:19319 \
-        >/dev/null 2>&1 &
-    sink=$!
-}
 # send_spans: all the spans over gRPC from CPU 1; the sender's CPU seconds go to $tmp/send.cpu
 send_spans() {
     local TIMEFORMAT=%3U+%3S
@@ -102,11 +75,6 @@ send_spans() {
         --concurrency ${CONCURRENCY:-256} -c ${CONNS:-1} \
         --retry 127.0.0.1:19417 >/dev/null 2>&1; } 2>"$tmp/send.time"
     python3 -c 'import sys; print(eval(open(sys.argv[1]).read()))' "$tmp/send.time" >"$tmp/send.cpu"
-}
-start_gateway() {
-    taskset -c 0 "$otelgate" -c "$tmp/gw.yaml" 2>>"$tmp/gw.log" &
-    gw=$!
-    sleep 1
 }
 report() {  # NAME T0 C0 SAMPLER SINK-C0 SENDER-CPU-SECONDS CPU-TIMES-AT-T0 [SPANS-AT-T0]
     local t1 c1 s1 u d anon file k1
