@@ -34,16 +34,16 @@ struct exp_otlp_bytes {
 struct exp_otlp_batch *exp_otlp_batch_new_spooled(const char *tenant, size_t len)
 {
     struct exp_otlp_batch *b = exp_otlp_batch_new(tenant, 0);
-    struct exp_otlp_bytes *own = malloc(sizeof(*own) + EXP_OTLP_BATCH_HEADROOM + len);
+    uint8_t *room;
+    void *own = exp_otlp_bytes_new(EXP_OTLP_BATCH_HEADROOM + len, &room);
 
     if (b == NULL || own == NULL) {
         free(b);
-        free(own);
+        exp_otlp_bytes_unref(own);
         return NULL;
     }
-    own->refs = 1;
     b->own = own;
-    b->data = own->room + EXP_OTLP_BATCH_HEADROOM;
+    b->data = room + EXP_OTLP_BATCH_HEADROOM;
     b->len = len;
     return b;
 }
