@@ -74,15 +74,14 @@ static void exp_otlp_parse_partial(const struct exp_otlp_stream *s, struct exp_o
 
 /* ---- nghttp2 callbacks: record, never tear down ---- */
 
-/* The stream's body is all in the output (or will never be): a spooled batch's bytes can go while it waits
- * for its answer, and the next stream may start sending. */
+/* The stream's body is all in the output (or will never be): the slice of a spooled batch can go while it
+ * waits for its answer, and the next stream may start sending. */
 static void exp_otlp_conn_body_out(struct exp_otlp_conn *c, struct exp_otlp_stream *s)
 {
     if (s->body_out)
         return;
     s->body_out = true;
     c->sending--;
-    exp_otlp_batch_shed(s->batch);
     exp_otlp_bytes_unref(s->slice);     /* the output keeps what it still has to write */
     s->slice = NULL;
 }
@@ -128,8 +127,8 @@ static int exp_otlp_conn_slice(struct exp_otlp_stream *s, size_t off, size_t n)
 }
 
 /* How much of the message the next DATA frame carries. NO_COPY: nghttp2 does not copy it into a frame buffer
- * of its own; exp_otlp_conn_send_body appends it to the output straight from the batch (a spooled
- * batch's by reference: no copy at all). */
+ * of its own; exp_otlp_conn_send_body appends it to the output straight from the batch (a spooled batch's
+ * slice by reference: no copy at all). */
 static ssize_t exp_otlp_conn_on_read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
                                           uint32_t *flags, nghttp2_data_source *source, void *arg)
 {
@@ -160,22 +159,17 @@ static int exp_otlp_conn_send_body(struct h2_client *hc, nghttp2_data_source *so
 {
     struct exp_otlp_conn *c = (struct exp_otlp_conn *)hc;
     struct exp_otlp_stream *s = source->ptr;
-    const uint8_t *from;
-    void *own;
 
-    if (s->batch->read != NULL) {       /* from the slice the read callback made cover this frame */
-        from = s->slice_room + (s->written - s->slice_off);
-        own = exp_otlp_bytes_ref(s->slice);
-    } else {                            /* the prefix submit wrote into the headroom, then the data */
-        from = s->batch->data - 5 + s->written;
-        own = exp_otlp_batch_ref(s->batch);     /* a spooled batch's bytes, held until the socket took them */
-    }
-    if (own != NULL) {                  /* sent as they are, without a copy */
-        if (evbuffer_add_reference(out, from, length, exp_otlp_conn_on_sent, own) != 0) {
+    /* A spooled batch's frame goes out from the slice the read callback made cover it, without a copy; an
+     * in-memory batch's from its data, behind the prefix submit wrote into the headroom. */
+    if (s->batch->read != NULL) {
+        void *own = exp_otlp_bytes_ref(s->slice);
+        if (evbuffer_add_reference(out, s->slice_room + (s->written - s->slice_off), length, exp_otlp_conn_on_sent,
+                                   own) != 0) {
             exp_otlp_bytes_unref(own);
             return -1;
         }
-    } else if (evbuffer_add(out, from, length) != 0) {
+    } else if (evbuffer_add(out, s->batch->data - 5 + s->written, length) != 0) {
         return -1;
     }
     s->written += length;

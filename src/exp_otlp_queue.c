@@ -23,9 +23,9 @@ struct exp_otlp_batch *exp_otlp_batch_new(const char *tenant, size_t len)
 }
 
 /* A spooled batch's bytes, or a slice of them, counted: their batch or stream holds one reference, and the
- * gRPC transport's output buffer one per DATA frame it sends straight from them. The output may outlive both
- * (an upstream can answer before it read the whole body), so the last of them frees the bytes. Exporter
- * thread only. */
+ * gRPC transport's output buffer one per DATA frame it sends straight from a slice. The output may outlive
+ * the stream (an upstream can answer before it read the whole body), so the last of them frees the bytes.
+ * Exporter thread only. */
 struct exp_otlp_bytes {
     unsigned refs;
     uint8_t room[];                 /* a batch's: the headroom, then the data */
@@ -46,11 +46,6 @@ struct exp_otlp_batch *exp_otlp_batch_new_spooled(const char *tenant, size_t len
     b->data = room + EXP_OTLP_BATCH_HEADROOM;
     b->len = len;
     return b;
-}
-
-void *exp_otlp_batch_ref(struct exp_otlp_batch *b)
-{
-    return b->own == NULL ? NULL : exp_otlp_bytes_ref(b->own);
 }
 
 void *exp_otlp_bytes_new(size_t len, uint8_t **room)
@@ -78,15 +73,6 @@ void exp_otlp_bytes_unref(void *own)
 
     if (bytes != NULL && --bytes->refs == 0)
         free(bytes);
-}
-
-void exp_otlp_batch_shed(struct exp_otlp_batch *b)
-{
-    if (b->own == NULL)
-        return;
-    exp_otlp_bytes_unref(b->own);
-    b->own = NULL;
-    b->data = NULL;
 }
 
 void exp_otlp_batch_free(struct exp_otlp_batch *b)

@@ -55,16 +55,9 @@ struct exp_otlp_batch {
  * but tenant, data, len; NULL when out of memory. Free with free(). */
 struct exp_otlp_batch *exp_otlp_batch_new(const char *tenant, size_t len);
 
-/* The same with the bytes in an allocation of their own (b->own), which exp_otlp_batch_shed frees once the
- * transport has written them: spooled batches for a transport that takes them whole (OTLP/HTTP), read again
- * from the spool if they must be sent again, so a batch waiting for its answer costs only its struct. NULL
- * when out of memory. */
+/* The same with the bytes in an allocation of their own (b->own): spooled batches for a transport that takes
+ * them whole (OTLP/HTTP), freed with the batch. NULL when out of memory. */
 struct exp_otlp_batch *exp_otlp_batch_new_spooled(const char *tenant, size_t len);
-void exp_otlp_batch_shed(struct exp_otlp_batch *b);     /* no-op for a batch made by exp_otlp_batch_new */
-/* Another reference to the bytes of a batch made by exp_otlp_batch_new_spooled, for an output buffer that
- * sends them without copying (they stay valid until exp_otlp_bytes_unref, even once the batch is shed or
- * freed); NULL for any other batch. */
-void *exp_otlp_batch_ref(struct exp_otlp_batch *b);
 /* Counted bytes of their own: <len> of them at *room, one reference; NULL when out of memory. */
 void *exp_otlp_bytes_new(size_t len, uint8_t **room);
 void *exp_otlp_bytes_ref(void *own);                    /* another reference; returns <own> */
