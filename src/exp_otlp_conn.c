@@ -575,7 +575,6 @@ static void exp_otlp_conn_close(void *t, const char *why)
 
 const struct exp_otlp_transport exp_otlp_grpc_transport = {
     .name = "grpc",
-    .reads_spool = true,
     .open = exp_otlp_conn_open,
     .room = exp_otlp_conn_room,
     .submit = exp_otlp_conn_submit,

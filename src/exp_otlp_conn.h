@@ -57,9 +57,6 @@ struct exp_otlp_conn_env {
 
 struct exp_otlp_transport {
     const char *name;               /* "grpc", "http" */
-    /* It reads a spooled batch from the spool as it writes it (b->read): the exporter hands it such batches
-     * without their bytes. */
-    bool reads_spool;
     /* Starts (connecting lazily or at once). Returns the transport, or NULL
      * with a reason in err. Names resolve on the exporter thread. */
     void *(*open)(const struct exp_otlp_conn_env *env, char *err, size_t errlen);
@@ -68,8 +65,9 @@ struct exp_otlp_transport {
     /* Sends <b> (taken until on_answer gives it back) at <now_ms>. Returns
      * 0, or -1 leaving <b> to the caller. b->data is the OTLP bytes
      * (gzip-compressed when b->gzip); the EXP_OTLP_BATCH_HEADROOM bytes
-     * before it are the transport's to write (the gRPC prefix). With
-     * reads_spool, a spooled batch has no data: b->read fetches it. */
+     * before it are the transport's to write (the gRPC prefix). A
+     * spooled batch has no data: the transport reads it from the spool
+     * as it writes it, a slice at a time, with b->read. */
     int (*submit)(void *t, struct exp_otlp_batch *b, int64_t now_ms);
     /* Lets the exporter fill free room (on_ready) and writes what was
      * submitted. */

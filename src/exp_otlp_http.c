@@ -6,7 +6,9 @@
  * demand and reused while the upstream keeps them. Responses go through
  * http-parser; only what an answer needs is kept (Retry-After, the content
  * type, the first EXP_OTLP_HTTP_BODY_MAX body bytes), the rest is read and
- * dropped. The transport never logs: its messages go to the exporter in the
+ * dropped. A spooled batch's body is read from the spool as it is written,
+ * a slice at a time, so a connection holds at most EXP_OTLP_HTTP_OUT_MAX of
+ * it. The transport never logs: its messages go to the exporter in the
  * answers. Exporter thread only. */
 #include "autoconf.h"
 
@@ -26,6 +28,7 @@
 
 #define EXP_OTLP_HTTP_BODY_MAX 4096             /* response body bytes kept: a Status or a partial success */
 #define EXP_OTLP_HTTP_OUT_MAX (256 * 1024)      /* bytes written per loop turn (libevent's default is 16 KiB) */
+#define EXP_OTLP_HTTP_SLICE (64 * 1024)         /* bytes of a spooled batch read from the spool at a time */
 #define EXP_OTLP_HTTP_RETRY_AFTER_MAX 86400     /* seconds: a longer Retry-After is taken as a day */
 
 /* The response headers the answer needs. */
@@ -60,6 +63,7 @@ struct exp_otlp_http_conn {
     struct exp_otlp_http_pool *pool;
     struct bufferevent *bev;
     struct exp_otlp_batch *batch;       /* the request in flight, taken; NULL when idle */
+    size_t body_off;                    /* a spooled batch's body bytes read into the output so far */
     int64_t start_ms;
     unsigned requests;                  /* started on it: more than one means reused */
     bool connected;
@@ -278,8 +282,9 @@ static void exp_otlp_http_on_ready_ev(evutil_socket_t fd, short what, void *arg)
     t->env.on_ready(t->env.arg);
 }
 
-/* Unlinks and frees <c>, and with it its socket and anything not yet written (the body is referenced, not
- * copied, so nothing is read from the batch after this). Returns the batch it carried, now the caller's. */
+/* Unlinks and frees <c>, and with it its socket and anything not yet written (an in-memory batch's body is
+ * referenced there, a spooled one's read into it: nothing is read from the batch after this). Returns the
+ * batch it carried, now the caller's. */
 static struct exp_otlp_batch *exp_otlp_http_conn_free(struct exp_otlp_http_conn *c)
 {
     struct exp_otlp_http_pool *p = c->pool;
@@ -357,6 +362,40 @@ static int exp_otlp_http_parse(struct exp_otlp_http_conn *c, struct evbuffer *in
     return 0;
 }
 
+/* Reads more of a spooled batch's body from the spool straight into the output, a slice at a time, until
+ * the output holds EXP_OTLP_HTTP_OUT_MAX bytes or the whole body. b->read takes each slice from the batch
+ * still stored under its seq, so a batch max_age or drop_oldest deleted meanwhile is never sent from pages
+ * the spool may have given to newer data. Returns 0, or -1 when it could not be read (gone, out of memory):
+ * the caller drops the connection, and the upstream sees a body cut short, never other bytes. */
+static int exp_otlp_http_feed(struct exp_otlp_http_conn *c)
+{
+    const struct exp_otlp_batch *b = c->batch;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer_iovec v;
+
+    while (c->body_off < b->len && evbuffer_get_length(out) < EXP_OTLP_HTTP_OUT_MAX) {
+        size_t n = b->len - c->body_off < EXP_OTLP_HTTP_SLICE ? b->len - c->body_off : EXP_OTLP_HTTP_SLICE;
+        if (evbuffer_reserve_space(out, (ev_ssize_t)n, &v, 1) != 1 ||
+            b->read(b->read_arg, b, c->body_off, n, v.iov_base) != 0)
+            return -1;      /* the reserved space is not committed: nothing of this slice is sent */
+        v.iov_len = n;
+        if (evbuffer_commit_space(out, &v, 1) != 0)
+            return -1;
+        c->body_off += n;
+    }
+    return 0;
+}
+
+/* The output drained to its low-water mark: a spooled batch's body goes on. */
+static void exp_otlp_http_on_write(struct bufferevent *bev, void *arg)
+{
+    struct exp_otlp_http_conn *c = arg;
+    (void)bev;
+
+    if (c->batch != NULL && c->batch->read != NULL && exp_otlp_http_feed(c) != 0)
+        exp_otlp_http_fail(c, "the batch could not be read from the spool while it was sent");
+}
+
 static void exp_otlp_http_on_read(struct bufferevent *bev, void *arg)
 {
     struct exp_otlp_http_conn *c = arg;
@@ -428,7 +467,8 @@ static struct exp_otlp_http_conn *exp_otlp_http_conn_new(struct exp_otlp_http_po
         return NULL;
     }
     c->pool = p;
-    bufferevent_setcb(c->bev, exp_otlp_http_on_read, NULL, exp_otlp_http_on_event, c);
+    bufferevent_setcb(c->bev, exp_otlp_http_on_read, exp_otlp_http_on_write, exp_otlp_http_on_event, c);
+    bufferevent_setwatermark(c->bev, EV_WRITE, EXP_OTLP_HTTP_OUT_MAX / 2, 0);
     bufferevent_set_max_single_write(c->bev, EXP_OTLP_HTTP_OUT_MAX);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->next = p->conns;
@@ -456,11 +496,13 @@ static bool exp_otlp_http_value_ok(const char *v)
     return true;
 }
 
-/* Queues the request head and a reference to the body (the batch outlives the request: it is answered only
- * after the connection let go of it). Returns 0, or -1 out of memory (the output may then hold a partial
- * head: the caller drops the connection). */
-static int exp_otlp_http_write(struct exp_otlp_http *t, struct exp_otlp_http_conn *c, const struct exp_otlp_batch *b)
+/* Queues the request head of c->batch, then its body: the first slices of a spooled batch (the rest follow
+ * as the output drains), or a reference to an in-memory batch's bytes (the batch outlives the request: it is
+ * answered only after the connection let go of it). Returns 0, or -1 out of memory or when a spooled batch
+ * could not be read (the output may then hold a partial request: the caller drops the connection). */
+static int exp_otlp_http_write(struct exp_otlp_http *t, struct exp_otlp_http_conn *c)
 {
+    const struct exp_otlp_batch *b = c->batch;
     struct evbuffer *out = bufferevent_get_output(c->bev);
     const char *tenant = b->tenant[0] != '\0' ? b->tenant : t->tenant;
 
@@ -469,6 +511,8 @@ static int exp_otlp_http_write(struct exp_otlp_http *t, struct exp_otlp_http_con
         (tenant != NULL && evbuffer_add_printf(out, "X-Tenant-Id: %s\r\n", tenant) < 0) ||
         evbuffer_add(out, "\r\n", 2) != 0)
         return -1;
+    if (b->read != NULL)
+        return exp_otlp_http_feed(c);
     return evbuffer_add_reference(out, b->data, b->len, NULL, NULL);
 }
 
@@ -479,11 +523,13 @@ static int exp_otlp_http_start(struct exp_otlp_http *t, struct exp_otlp_http_con
 {
     struct exp_otlp_http_pool *p = c->pool;
 
-    if (exp_otlp_http_write(t, c, b) != 0) {
+    c->batch = b;
+    c->body_off = 0;
+    if (exp_otlp_http_write(t, c) != 0) {
+        c->batch = NULL;
         exp_otlp_http_conn_free(c);
         return -1;
     }
-    c->batch = b;
     c->start_ms = now_ms;
     c->requests++;
     c->resp.started = c->resp.complete = false;

@@ -22,31 +22,13 @@ struct exp_otlp_batch *exp_otlp_batch_new(const char *tenant, size_t len)
     return b;
 }
 
-/* A spooled batch's bytes, or a slice of them, counted: their batch or stream holds one reference, and the
- * gRPC transport's output buffer one per DATA frame it sends straight from a slice. The output may outlive
- * the stream (an upstream can answer before it read the whole body), so the last of them frees the bytes.
- * Exporter thread only. */
+/* A slice of a spooled batch, counted: its stream holds one reference, and the gRPC transport's output
+ * buffer one per DATA frame it sends straight from the slice. The output may outlive the stream (an upstream
+ * can answer before it read the whole body), so the last of them frees the bytes. Exporter thread only. */
 struct exp_otlp_bytes {
     unsigned refs;
-    uint8_t room[];                 /* a batch's: the headroom, then the data */
+    uint8_t room[];
 };
-
-struct exp_otlp_batch *exp_otlp_batch_new_spooled(const char *tenant, size_t len)
-{
-    struct exp_otlp_batch *b = exp_otlp_batch_new(tenant, 0);
-    uint8_t *room;
-    void *own = exp_otlp_bytes_new(EXP_OTLP_BATCH_HEADROOM + len, &room);
-
-    if (b == NULL || own == NULL) {
-        free(b);
-        exp_otlp_bytes_unref(own);
-        return NULL;
-    }
-    b->own = own;
-    b->data = room + EXP_OTLP_BATCH_HEADROOM;
-    b->len = len;
-    return b;
-}
 
 void *exp_otlp_bytes_new(size_t len, uint8_t **room)
 {
@@ -73,14 +55,6 @@ void exp_otlp_bytes_unref(void *own)
 
     if (bytes != NULL && --bytes->refs == 0)
         free(bytes);
-}
-
-void exp_otlp_batch_free(struct exp_otlp_batch *b)
-{
-    if (b == NULL)
-        return;
-    exp_otlp_bytes_unref(b->own);
-    free(b);
 }
 
 int exp_otlp_queue_init(struct exp_otlp_queue *q, uint64_t max_bytes)

@@ -25,9 +25,8 @@ typedef int (*exp_otlp_read_fn)(void *arg, const struct exp_otlp_batch *b, size_
 
 /* One export request: the OTLP bytes of an Export*ServiceRequest (several
  * requests appended when batched), gzip-compressed when <gzip>. One
- * allocation holds the struct, the tenant, the headroom and the bytes. */
-struct exp_otlp_bytes;
-
+ * allocation holds the struct, the tenant, the headroom and the bytes
+ * (a spooled batch's bytes stay in the spool: see read). */
 struct exp_otlp_batch {
     struct exp_otlp_batch *next;    /* queue or retry-list link */
     enum og_signal signal;
@@ -39,14 +38,12 @@ struct exp_otlp_batch {
     int64_t first_try_ms;           /* monotonic; 0 until the first attempt */
     int64_t due_ms;                 /* a retry is not sent before this */
     unsigned attempts;
-    /* spooled batches: their bytes' own allocation (the headroom, then data), the queue and key they were read
-     * from, and when they were first stored (realtime) */
-    struct exp_otlp_bytes *own;
+    /* spooled batches: the queue and key they were read from, and when they were first stored (realtime) */
     struct exp_otlp_tq *tq;
     uint64_t seq;
     int64_t enqueued_ms;
-    /* spooled batches whose transport reads them as it writes them (OTLP/gRPC): data is NULL and memory
-     * holds a slice of the batch, not all of it; read() fetches each slice from the spool */
+    /* spooled batches: data is NULL; the transport reads the bytes from the spool as it writes them, a slice
+     * at a time, so memory holds a slice of a batch, not all of it */
     exp_otlp_read_fn read;
     void *read_arg;
 };
@@ -55,14 +52,11 @@ struct exp_otlp_batch {
  * but tenant, data, len; NULL when out of memory. Free with free(). */
 struct exp_otlp_batch *exp_otlp_batch_new(const char *tenant, size_t len);
 
-/* The same with the bytes in an allocation of their own (b->own): spooled batches for a transport that takes
- * them whole (OTLP/HTTP), freed with the batch. NULL when out of memory. */
-struct exp_otlp_batch *exp_otlp_batch_new_spooled(const char *tenant, size_t len);
-/* Counted bytes of their own: <len> of them at *room, one reference; NULL when out of memory. */
+/* Counted bytes: <len> of them at *room, one reference (a slice of a spooled batch the gRPC transport
+ * writes); NULL when out of memory. */
 void *exp_otlp_bytes_new(size_t len, uint8_t **room);
 void *exp_otlp_bytes_ref(void *own);                    /* another reference; returns <own> */
 void exp_otlp_bytes_unref(void *own);                   /* NULL is fine */
-void exp_otlp_batch_free(struct exp_otlp_batch *b);     /* any batch; NULL is fine */
 
 struct exp_otlp_queue {
     pthread_mutex_t lock;           /* guards every field below */

@@ -241,9 +241,9 @@ static int exp_otlp_tq_read_slice(void *arg, const struct exp_otlp_batch *b, siz
     return rc;
 }
 
-/* The first batch of <tq> after <after>, *out (NULL when there is none): copied into a new batch, or, for a
- * transport that reads the spool as it writes, a batch that only says where its bytes are. Returns 0, or -1
- * when it could not look (out of memory, LMDB). */
+/* The first batch of <tq> after <after>, *out (NULL when there is none): a batch that only says where its
+ * bytes are, for the transport to read from the spool as it writes them. Returns 0, or -1 when it could not
+ * look (out of memory, LMDB). */
 static int exp_otlp_tq_read(struct exp_otlp *e, struct exp_otlp_tq *tq, uint64_t after, struct exp_otlp_batch **out)
 {
     struct spool_item it;
@@ -253,19 +253,11 @@ static int exp_otlp_tq_read(struct exp_otlp *e, struct exp_otlp_tq *tq, uint64_t
     *out = NULL;
     if (spool_read(tq->sq, after, &it, 1, &n, e->reader) != 0)
         return -1;
-    if (n == 1 && e->transport->reads_spool) {
-        if ((b = exp_otlp_batch_new(tq->tenant, 0)) != NULL) {
-            b->data = NULL;
-            b->len = it.len;
-            b->read = exp_otlp_tq_read_slice;
-            b->read_arg = e;
-        }
-    } else if (n == 1 && (b = exp_otlp_batch_new_spooled(tq->tenant, it.len)) != NULL &&
-               spool_item_copy(e->reader, &it, 0, it.len, b->data) != 0) {
-        exp_otlp_batch_free(b);
-        b = NULL;
-    }
-    if (b != NULL) {
+    if (n == 1 && (b = exp_otlp_batch_new(tq->tenant, 0)) != NULL) {
+        b->data = NULL;
+        b->len = it.len;
+        b->read = exp_otlp_tq_read_slice;
+        b->read_arg = e;
         b->signal = it.signal;
         b->items = it.items;
         b->gzip = it.encoding == EXP_OTLP_SPOOL_GZIP;
@@ -312,7 +304,7 @@ static struct exp_otlp_batch *exp_otlp_tq_next(struct exp_otlp *e, struct exp_ot
             b->attempts = r.attempts;
             return b;
         }
-        exp_otlp_batch_free(b);
+        free(b);
         tq->held--;                     /* deleted meanwhile (max_age): nothing to retry */
     }
     if (tq->held >= e->consumers || exp_otlp_tq_read(e, tq, tq->cursor, &b) != 0 || b == NULL)
@@ -332,7 +324,7 @@ static bool exp_otlp_tq_send(struct exp_otlp *e, struct exp_otlp_tq *tq, int64_t
     if (e->transport->room(e->conn, b->signal, e->consumers * atomic_load(&e->ntq)) == 0 ||
         e->transport->submit(e->conn, b, now) != 0) {
         exp_otlp_tq_retry_add(tq, b->seq, now, b->attempts);  /* that signal's target is busy: first next time */
-        exp_otlp_batch_free(b);
+        free(b);
         return false;
     }
     return true;
@@ -377,7 +369,7 @@ static void exp_otlp_spool_answer(struct exp_otlp *e, struct exp_otlp_batch *b, 
 
     if (e->final) {                     /* stopping: what was not acknowledged stays in the spool */
         tq->held--;
-        exp_otlp_batch_free(b);
+        free(b);
         return;
     }
     switch (exp_otlp_classify(a)) {
@@ -410,7 +402,7 @@ static void exp_otlp_spool_answer(struct exp_otlp *e, struct exp_otlp_batch *b, 
                   (long long)delay, a->message);
         break;
     }
-    exp_otlp_batch_free(b);
+    free(b);
 }
 
 /* ---- the transport's callbacks ---- */

@@ -37,11 +37,12 @@ spool_config()
     local path=$1 kv k v
     shift
     local exporter=otlp compression=none batch=0 num_consumers=4 max_size=0 when_full=reject max_age=168h
-    local dir=$SPOOL_DIR spool_max=1GiB sync=always timeout=2s endpoint
+    local dir=$SPOOL_DIR spool_max=1GiB sync=always timeout=2s recv_mib=4 endpoint
     for kv in "$@"; do
         k=${kv%%=*} v=${kv#*=}
         case $k in
-        exporter | compression | batch | num_consumers | max_size | when_full | max_age | dir | spool_max | sync | timeout)
+        exporter | compression | batch | num_consumers | max_size | when_full | max_age | dir | spool_max | sync | timeout | \
+            recv_mib)
             printf -v "$k" '%s' "$v" ;;
         *) echo "spool_config: unknown key $k" >&2; return 1 ;;
         esac
@@ -59,7 +60,7 @@ spool_config()
         echo "  otlp:"
         echo "    tenant_header: X-Tenant-Id"
         echo "    protocols:"
-        echo "      grpc: { endpoint: 127.0.0.1:$GRPC_PORT }"
+        echo "      grpc: { endpoint: 127.0.0.1:$GRPC_PORT, max_recv_msg_size_mib: $recv_mib }"
         echo "      http: { endpoint: 127.0.0.1:$HTTP_PORT }"
         if [ "$batch" = 1 ]; then
             echo "processors:"
