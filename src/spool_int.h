@@ -14,6 +14,7 @@
 #define SPOOL_NAME_MAX SPOOL_NAME_MAX_LEN
 #define SPOOL_QUEUE_PREFIX "q/"     /* a queue's database is "q/<name>" */
 #define SPOOL_DROP_LOG_MS 10000     /* drops are logged at most this often per queue */
+#define SPOOL_UNMAP_EVERY 64        /* deletes between two unmaps of what they faulted in, within a commit */
 
 enum spool_op_kind {
     SPOOL_OP_PUT,       /* store a batch; has a completion */
@@ -94,6 +95,7 @@ struct spool {
     uint64_t disk, t_disk;          /* estimated bytes of map all queues use, committed / in the transaction */
     bool dirty;                     /* sync: interval: committed since the last mdb_env_sync */
     bool freed, t_freed;            /* the last commit (the open transaction) deleted batches */
+    unsigned t_touched;             /* deletes since the last spool_writer_unmap */
     int64_t next_sync_ms, next_sweep_ms;
     int64_t deletes_until_ms;       /* deletes alone in the input: when they commit without a put; 0: none */
     struct spool_op *unposted;      /* completions reactor_post could not take yet */

@@ -31,6 +31,8 @@
 
 static const char spool_log[] = "spool";
 
+static void spool_writer_unmap(struct spool *sp);
+
 /* ---- per-transaction queue state ---- */
 
 static void spool_writer_txn_reset(struct spool *sp)
@@ -198,6 +200,11 @@ static int spool_writer_delete(struct spool *sp, MDB_txn *txn, struct spool_op *
     if (rc == 0) {
         items = spool_writer_items_of(&v);     /* before the delete frees its pages */
         rc = mdb_del(txn, op->q->dbi, &k, NULL);
+        /* The delete read the batch's first page through the map, and the fault mapped its neighbours too
+         * (fault-around, 64 KiB): a commit deleting a thousand small batches (sending_queue.batch) would
+         * keep 64 MiB of them resident. Unmapped every so often, not each time: each unmap flushes TLBs. */
+        if (++sp->t_touched == SPOOL_UNMAP_EVERY)
+            spool_writer_unmap(sp);
     }
     if (rc == MDB_NOTFOUND)
         return 0;
@@ -354,6 +361,7 @@ static void spool_writer_unmap(struct spool *sp)
     uintptr_t base = atomic_load(&sp->map_base);
     MDB_envinfo info;
 
+    sp->t_touched = 0;
     if (base != 0 && mdb_env_info(sp->env, &info) == 0)
         (void)madvise((void *)base, ((size_t)info.me_last_pgno + 1) * sp->psize, MADV_DONTNEED);
 }
