@@ -42,6 +42,20 @@ static const struct og_config_key exp_otlp_retry_keys[] = {
     { NULL },
 };
 
+static const char *const exp_otlp_sizers[] = { "items", NULL };
+
+static const struct og_config_key exp_otlp_batch_keys[] = {
+    { "flush_timeout", KEY_DURATION, "200ms", offsetof(struct exp_otlp_batch_conf, flush_timeout_ms), 1, 3600000,
+      .doc = "a request stored this long goes upstream with what is stored after it, however few items" },
+    { "min_size", KEY_INT, "8192", offsetof(struct exp_otlp_batch_conf, min_size), 0, 2147483647,
+      .doc = "items (spans, data points, log records) that make stored requests go at once; 0: no size trigger" },
+    { "max_size", KEY_INT, "0", offsetof(struct exp_otlp_batch_conf, max_size), 0, 2147483647,
+      .doc = "most items in one request upstream (0: no limit); a stored request larger goes alone, never split" },
+    { "sizer", KEY_ENUM, "items", offsetof(struct exp_otlp_batch_conf, sizer), .values = exp_otlp_sizers,
+      .doc = "what min_size and max_size count" },
+    { NULL },
+};
+
 static const struct og_config_key exp_otlp_queue_keys[] = {
     { "enabled", KEY_BOOL, "true", offsetof(struct exp_otlp_queue_conf, enabled),
       .doc = "false: hold one request at a time, so clients are refused sooner" },
@@ -57,6 +71,10 @@ static const struct og_config_key exp_otlp_queue_keys[] = {
       .doc = "storage: reject (clients retry) or drop_oldest (counted) when a queue or the spool is full" },
     { "max_age", KEY_DURATION, "168h", offsetof(struct exp_otlp_queue_conf, max_age_ms), 0, INT64_C(86400000) * 3650,
       .doc = "storage: batches older than this are dropped and counted; 0: no limit" },
+    { "batch", KEY_SECTION, NULL, offsetof(struct exp_otlp_queue_conf, batch), .flags = OG_KEY_PRESENCE,
+      .sub = exp_otlp_batch_keys,
+      .doc = "storage: clients are answered once their request is stored; consecutive stored requests go "
+             "upstream merged, as the batch processor would have merged them" },
     { NULL },
 };
 
@@ -337,6 +355,7 @@ static void exp_otlp_stop(struct component *c)
         free(e->tqs[i]);
     }
     spool_reader_destroy(e->reader);
+    free(e->run);
     if (e->tq_lock_ready)
         pthread_mutex_destroy(&e->tq_lock);
     for (unsigned i = 0; e->workers != NULL && i < e->n_workers; i++) {
@@ -433,6 +452,11 @@ static int exp_otlp_start_spool(struct exp_otlp *e, struct gateway *gw, char *er
     }
     if (spool_reader_create(e->spool, &e->reader, err, errlen) != 0)
         return -1;
+    e->run = calloc(e->conf->queue.batch.enabled ? EXP_OTLP_RUN_MAX : 1, sizeof(*e->run));
+    if (e->run == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (pthread_mutex_init(&e->tq_lock, NULL) != 0) {
         snprintf(err, errlen, "cannot create a lock");
         return -1;
@@ -499,10 +523,15 @@ static int exp_otlp_start(struct component *c, struct gateway *gw, char *err, si
     }
     if (exp_otlp_sender_start(e, err, errlen) != 0)
         return -1;
-    log_info(c->id, "exporting endpoint=%s transport=%s compression=%s num_consumers=%u queue=%s%s",
+    const struct exp_otlp_batch_conf *bc = &e->conf->queue.batch;
+    char batching[96] = "";
+    if (bc->enabled)
+        snprintf(batching, sizeof batching, " batch=min_size:%lld,max_size:%lld,flush_timeout:%lldms",
+                 (long long)bc->min_size, (long long)bc->max_size, (long long)bc->flush_timeout_ms);
+    log_info(c->id, "exporting endpoint=%s transport=%s compression=%s num_consumers=%u queue=%s%s%s",
              e->conf->endpoint != NULL ? e->conf->endpoint : e->conf->signal_endpoint[0], e->transport->name,
              exp_otlp_compressions[e->conf->compression], e->consumers,
-             e->spool != NULL ? "spool:" : "memory", e->spool != NULL ? e->conf->queue.storage : "");
+             e->spool != NULL ? "spool:" : "memory", e->spool != NULL ? e->conf->queue.storage : "", batching);
     return 0;
 }
 
@@ -531,12 +560,26 @@ static int exp_otlp_check(const void *conf, const char *id, const struct cfg_nod
             rc = -1;
         }
     }
+    const struct exp_otlp_batch_conf *bc = &cf->queue.batch;
+    int line, col;
+    if (bc->enabled && cf->queue.storage == NULL) {
+        config_yaml_pos(key, val, "sending_queue.batch", &line, &col);
+        config_diag_error(d, line, col, "exporters.%s.sending_queue.batch: needs sending_queue.storage "
+                          "(without a spool, put the batch processor in the pipeline)", id);
+        rc = -1;
+    }
+    if (bc->enabled && bc->max_size > 0 && bc->max_size < bc->min_size) {
+        config_yaml_pos(key, val, "sending_queue.batch.max_size", &line, &col);
+        config_diag_error(d, line, col, "exporters.%s.sending_queue.batch.max_size: %lld is below min_size (%lld); "
+                          "write 0 for no limit, or at least %lld", id, (long long)bc->max_size,
+                          (long long)bc->min_size, (long long)bc->min_size);
+        rc = -1;
+    }
     if (cf->queue.storage != NULL && (strchr(id, '|') != NULL || strlen(id) > 64)) {
         config_diag_error(d, key->line, key->col,
                           "exporters.%s: with sending_queue.storage the id must be at most 64 bytes without '|'", id);
         rc = -1;
     }
-    (void)val;
     return rc;
 }
 

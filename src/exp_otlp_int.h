@@ -19,12 +19,22 @@
 #define EXP_OTLP_MAX_HEADERS 32
 #define EXP_OTLP_MAX_QUEUES SPOOL_MAX_QUEUES
 #define EXP_OTLP_SPOOL_GZIP 1u          /* spool_item.encoding of gzip-compressed batches */
+#define EXP_OTLP_RUN_MAX 1024           /* sending_queue.batch: stored requests merged into one at most */
 
 struct exp_otlp_retry_conf {
     bool enabled;
     int64_t initial_interval_ms;
     int64_t max_interval_ms;
     int64_t max_elapsed_time_ms;
+};
+
+/* sending_queue.batch: stored requests merged into larger ones on the way upstream (spool only). */
+struct exp_otlp_batch_conf {
+    bool enabled;                       /* the key is there */
+    int64_t flush_timeout_ms;
+    int64_t min_size;                   /* items that send a run at once; 0: no size trigger */
+    int64_t max_size;                   /* most items in a run; 0: no limit */
+    int sizer;                          /* items (the only sizer) */
 };
 
 struct exp_otlp_queue_conf {
@@ -35,6 +45,7 @@ struct exp_otlp_queue_conf {
     uint64_t max_size;                  /* spool: bytes per tenant queue; 0: the spool's max_size */
     int when_full;                      /* enum spool_when_full */
     int64_t max_age_ms;                 /* spool: 0 = none */
+    struct exp_otlp_batch_conf batch;
 };
 
 struct exp_otlp_tls_conf {
@@ -64,11 +75,23 @@ struct exp_otlp_counts {
     _Atomic uint64_t enqueue_failed[OG_SIGNAL_COUNT];   /* refused: queue full */
 };
 
-/* A spooled batch to send again: its key, when, and how often it was tried. */
+/* A spooled batch to send again: the keys of its first and last stored requests, when, and how often it was
+ * tried. */
 struct exp_otlp_retry {
-    uint64_t seq;
+    uint64_t seq, last;
     int64_t due_ms;                     /* monotonic */
     unsigned attempts;
+};
+
+/* The run of stored requests a queue is making: what was read of it so far (sender thread). */
+struct exp_otlp_run {
+    uint64_t last;                      /* seq of its last stored request */
+    uint64_t items;
+    unsigned n;                         /* stored requests in it; 0: none yet */
+    int64_t first_ms;                   /* when the first was stored (realtime) */
+    enum og_signal signal;
+    unsigned encoding;
+    bool closed;                        /* it cannot grow any more */
 };
 
 /* One spool queue: one tenant's batches for this exporter, named "<exporter id>|<tenant>". */
@@ -77,6 +100,7 @@ struct exp_otlp_tq {
     char *tenant;
     /* sender thread only: */
     uint64_t cursor;                    /* the last seq taken from the head */
+    struct exp_otlp_run run;            /* the next batch, as far as it was read */
     unsigned held;                      /* in flight or waiting to be retried: at most num_consumers */
     struct exp_otlp_retry *retries;     /* num_consumers entries */
     unsigned nretries;
@@ -119,6 +143,7 @@ struct exp_otlp {
     pthread_mutex_t tq_lock;
     bool tq_lock_ready;
     struct exp_otlp_tq *tqs[EXP_OTLP_MAX_QUEUES];
+    struct spool_item *run;             /* sender thread: scratch for the stored requests of one run */
     _Atomic unsigned ntq;
     _Atomic bool tq_full_logged;
 

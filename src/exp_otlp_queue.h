@@ -19,6 +19,13 @@
 struct exp_otlp_tq;
 struct exp_otlp_batch;
 
+/* One stored request of a spooled batch: its key, and where its bytes are in the batch's. A spooled batch is
+ * a run of consecutive stored requests sent upstream as one (sending_queue.batch), or a run of one. */
+struct exp_otlp_part {
+    uint64_t seq;
+    size_t off, len;
+};
+
 /* Reads <n> bytes of a spooled batch's data, from byte <off>, into <dst>. Returns 0, or -1 when the batch is
  * no longer in the spool (max_age or drop_oldest deleted it) or could not be read. */
 typedef int (*exp_otlp_read_fn)(void *arg, const struct exp_otlp_batch *b, size_t off, size_t n, uint8_t *dst);
@@ -38,9 +45,12 @@ struct exp_otlp_batch {
     int64_t first_try_ms;           /* monotonic; 0 until the first attempt */
     int64_t due_ms;                 /* a retry is not sent before this */
     unsigned attempts;
-    /* spooled batches: the queue and key they were read from, and when they were first stored (realtime) */
+    /* spooled batches: the queue they were read from, their stored requests (seq: the first one's key) and
+     * when the oldest was first stored (realtime) */
     struct exp_otlp_tq *tq;
     uint64_t seq;
+    struct exp_otlp_part *parts;        /* in the batch's allocation */
+    unsigned nparts;
     int64_t enqueued_ms;
     /* spooled batches: data is NULL; the transport reads the bytes from the spool as it writes them, a slice
      * at a time, so memory holds a slice of a batch, not all of it */

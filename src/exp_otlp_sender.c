@@ -4,13 +4,15 @@
  * classifies every answer as the OTLP specification says, and retries with
  * exponential backoff and jitter.
  *
- * Spooled batches are read oldest first, copied out (a read transaction must
- * not stay open: it blocks the map's growth) and deleted only after the
- * upstream's success or a permanent answer. A retryable answer forgets the
- * copy: the queue backs off and, once nothing of it is in flight, re-reads
- * from the failed batch on, so memory holds at most what is in flight, order
- * is kept as far as in-flight allows, and nothing is lost on a crash. Each
- * tenant's queue backs off on its own and the queues take turns, so one
+ * Spooled batches are read oldest first, by where their bytes are: the
+ * transport reads them from the spool as it writes them, a slice at a time
+ * (a read transaction must not stay open: it blocks the map's growth). With
+ * sending_queue.batch, a batch is a run of consecutive stored requests sent
+ * as one. A batch is deleted only after the upstream's success or a
+ * permanent answer; a retryable answer puts it back to be read again when
+ * its backoff is over, so memory holds at most slices of what is in flight,
+ * order is kept as far as in-flight allows, and nothing is lost on a crash.
+ * Each tenant's queue backs off on its own and the queues take turns, so one
  * tenant's failing or slow upstream never holds up another's. */
 #include "autoconf.h"
 
@@ -216,58 +218,157 @@ static void exp_otlp_mem_answer(struct exp_otlp *e, struct exp_otlp_batch *b, co
 
 /* ---- the spool ---- */
 
-/* Deletes <b> from its queue: acknowledged, or permanently refused. A delete that cannot be queued (closing,
- * out of memory) leaves it stored: it is sent again after a restart (at-least-once). */
+/* Deletes <b>'s stored requests from its queue: acknowledged, or permanently refused. A delete that cannot be
+ * queued (closing, out of memory) leaves one stored: it is sent again after a restart (at-least-once). */
 static void exp_otlp_tq_ack(struct exp_otlp_tq *tq, const struct exp_otlp_batch *b)
 {
-    (void)spool_ack(tq->sq, b->seq);
+    for (unsigned i = 0; i < b->nparts; i++)
+        (void)spool_ack(tq->sq, b->parts[i].seq);
 }
 
-/* exp_otlp_read_fn of the batches a transport reads as it writes them: the slice comes from the batch still
- * stored under its seq, checked in the read transaction the bytes are read in, so that a batch max_age or
- * drop_oldest deleted meanwhile, whose pages the spool may have given to newer data, is never sent. */
+/* exp_otlp_read_fn of spooled batches: each stored request's bytes come from it still stored under its seq,
+ * checked in the read transaction they are read in, so that one max_age or drop_oldest deleted meanwhile,
+ * whose pages the spool may have given to newer data, is never sent. */
 static int exp_otlp_tq_read_slice(void *arg, const struct exp_otlp_batch *b, size_t off, size_t n, uint8_t *dst)
 {
     struct exp_otlp *e = arg;
-    struct spool_item it;
-    size_t got;
-    int rc = -1;
 
-    if (spool_read(b->tq->sq, b->seq - 1, &it, 1, &got, e->reader) != 0)
-        return -1;
-    if (got == 1 && it.seq == b->seq && it.len == b->len)
-        rc = spool_item_copy(e->reader, &it, off, n, dst);
-    spool_read_end(e->reader);
-    return rc;
+    for (unsigned i = 0; i < b->nparts && n > 0; i++) {
+        const struct exp_otlp_part *pt = &b->parts[i];
+        struct spool_item it;
+        size_t got;
+        int rc = -1;
+
+        if (off >= pt->off + pt->len)
+            continue;
+        size_t from = off - pt->off, m = pt->len - from < n ? pt->len - from : n;
+        if (spool_read(b->tq->sq, pt->seq - 1, &it, 1, &got, e->reader) != 0)
+            return -1;
+        if (got == 1 && it.seq == pt->seq && it.len == pt->len)
+            rc = spool_item_copy(e->reader, &it, from, m, dst);
+        spool_read_end(e->reader);
+        if (rc != 0)
+            return -1;
+        off += m;
+        dst += m;
+        n -= m;
+    }
+    return n == 0 ? 0 : -1;
 }
 
-/* The first batch of <tq> after <after>, *out (NULL when there is none): a batch that only says where its
- * bytes are, for the transport to read from the spool as it writes them. Returns 0, or -1 when it could not
- * look (out of memory, LMDB). */
-static int exp_otlp_tq_read(struct exp_otlp *e, struct exp_otlp_tq *tq, uint64_t after, struct exp_otlp_batch **out)
+static int64_t exp_otlp_realtime_ms(void)
 {
-    struct spool_item it;
-    struct exp_otlp_batch *b = NULL;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Adds stored request <it> to the run <st> is making, if it may join: one signal and encoding, never past
+ * max_size unless alone. Closes the run when it cannot grow any more: min_size reached (at once without
+ * sending_queue.batch), EXP_OTLP_RUN_MAX requests, or <it> refused. Returns whether <it> joined. */
+static bool exp_otlp_run_add(const struct exp_otlp *e, struct exp_otlp_run *st, const struct spool_item *it)
+{
+    const struct exp_otlp_batch_conf *bc = &e->conf->queue.batch;
+
+    if (st->n > 0 && (it->signal != st->signal || it->encoding != st->encoding ||
+                      (bc->max_size > 0 && st->items + it->items > (uint64_t)bc->max_size))) {
+        st->closed = true;
+        return false;
+    }
+    if (st->n++ == 0) {
+        st->signal = it->signal;
+        st->encoding = it->encoding;
+        st->first_ms = it->first_enqueue_ms;
+    }
+    st->items += it->items;
+    st->last = it->seq;
+    st->closed = !bc->enabled || (bc->min_size > 0 && st->items >= (uint64_t)bc->min_size) ||
+                 st->n == EXP_OTLP_RUN_MAX;
+    return true;
+}
+
+/* A batch of the <k> stored requests <it> (read from <tq>): it only says where their bytes are, for the
+ * transport to read from the spool as it writes them. NULL when out of memory. */
+static struct exp_otlp_batch *exp_otlp_run_batch(struct exp_otlp_tq *tq, struct exp_otlp *e,
+                                                 const struct spool_item *it, unsigned k)
+{
+    const size_t align = _Alignof(struct exp_otlp_part);
+    struct exp_otlp_batch *b = exp_otlp_batch_new(tq->tenant, k * sizeof(struct exp_otlp_part) + align);
+    size_t len = 0;
+    uint64_t items = 0;
+
+    if (b == NULL)
+        return NULL;
+    b->parts = (struct exp_otlp_part *)(((uintptr_t)b->data + align - 1) & ~(uintptr_t)(align - 1));
+    for (unsigned i = 0; i < k; i++) {
+        b->parts[i] = (struct exp_otlp_part){ .seq = it[i].seq, .off = len, .len = it[i].len };
+        len += it[i].len;
+        items += it[i].items;
+    }
+    b->nparts = k;
+    b->data = NULL;
+    b->len = len;
+    b->read = exp_otlp_tq_read_slice;
+    b->read_arg = e;
+    b->signal = it[0].signal;
+    b->items = items;
+    b->gzip = it[0].encoding == EXP_OTLP_SPOOL_GZIP;
+    b->tq = tq;
+    b->seq = it[0].seq;
+    b->enqueued_ms = it[0].first_enqueue_ms;
+    return b;
+}
+
+/* The batch of what is still stored of <tq> after seq <after> up to seq <last>, a run decided before (a
+ * retry's, or one that grew over several reads), *out: NULL when none of it is left. Returns 0, or -1 when it
+ * could not look (out of memory, LMDB). */
+static int exp_otlp_tq_read(struct exp_otlp *e, struct exp_otlp_tq *tq, uint64_t after, uint64_t last,
+                            struct exp_otlp_batch **out)
+{
     size_t n;
+    unsigned k = 0;
 
     *out = NULL;
-    if (spool_read(tq->sq, after, &it, 1, &n, e->reader) != 0)
+    if (spool_read(tq->sq, after, e->run, e->conf->queue.batch.enabled ? EXP_OTLP_RUN_MAX : 1, &n, e->reader) != 0)
         return -1;
-    if (n == 1 && (b = exp_otlp_batch_new(tq->tenant, 0)) != NULL) {
-        b->data = NULL;
-        b->len = it.len;
-        b->read = exp_otlp_tq_read_slice;
-        b->read_arg = e;
-        b->signal = it.signal;
-        b->items = it.items;
-        b->gzip = it.encoding == EXP_OTLP_SPOOL_GZIP;
-        b->tq = tq;
-        b->seq = it.seq;
-        b->enqueued_ms = it.first_enqueue_ms;
-    }
+    while (k < n && e->run[k].seq <= last)
+        k++;
     spool_read_end(e->reader);
-    *out = b;
-    return n == 1 && b == NULL ? -1 : 0;
+    if (k > 0 && (*out = exp_otlp_run_batch(tq, e, e->run, k)) == NULL)
+        return -1;
+    return 0;
+}
+
+/* The next new batch of <tq>, after its cursor: the run of stored requests it makes grows with each call, by
+ * what was stored since the last (so a run waiting for more is not read again whole each time), and goes
+ * once it cannot grow any more or its oldest request is flush_timeout old. NULL when none goes now. */
+static struct exp_otlp_batch *exp_otlp_tq_take(struct exp_otlp *e, struct exp_otlp_tq *tq)
+{
+    const struct exp_otlp_batch_conf *bc = &e->conf->queue.batch;
+    struct exp_otlp_run *st = &tq->run;
+    struct exp_otlp_batch *b = NULL;
+    bool fresh = st->n == 0;
+    size_t n = 0, used = 0;
+
+    if (!st->closed) {
+        if (spool_read(tq->sq, fresh ? tq->cursor : st->last, e->run, bc->enabled ? EXP_OTLP_RUN_MAX - st->n : 1,
+                       &n, e->reader) != 0)
+            return NULL;
+        while (used < n && !st->closed && exp_otlp_run_add(e, st, &e->run[used]))
+            used++;
+        spool_read_end(e->reader);
+    }
+    if (st->n == 0 || (!st->closed && exp_otlp_realtime_ms() < st->first_ms + bc->flush_timeout_ms))
+        return NULL;                    /* nothing stored, or a run that may still grow */
+    if (fresh && used == st->n)
+        b = exp_otlp_run_batch(tq, e, e->run, st->n);   /* all of it came in this read */
+    else if (exp_otlp_tq_read(e, tq, tq->cursor, st->last, &b) != 0)
+        return NULL;                    /* the run stays as it is: next time */
+    if (b == NULL && fresh && used == st->n)
+        return NULL;                    /* out of memory: next time */
+    tq->cursor = st->last;
+    *st = (struct exp_otlp_run){ 0 };
+    return b;
 }
 
 /* The retry of <tq> due first, if one is due by <now>: its index, or -1. */
@@ -281,13 +382,17 @@ static int exp_otlp_tq_due(const struct exp_otlp_tq *tq, int64_t now)
     return best;
 }
 
-static void exp_otlp_tq_retry_add(struct exp_otlp_tq *tq, uint64_t seq, int64_t due_ms, unsigned attempts)
+static void exp_otlp_tq_retry_add(struct exp_otlp_tq *tq, const struct exp_otlp_batch *b, int64_t due_ms,
+                                  unsigned attempts)
 {
-    tq->retries[tq->nretries++] = (struct exp_otlp_retry){ .seq = seq, .due_ms = due_ms, .attempts = attempts };
+    tq->retries[tq->nretries++] = (struct exp_otlp_retry){
+        .seq = b->seq, .last = b->parts[b->nparts - 1].seq, .due_ms = due_ms, .attempts = attempts,
+    };
 }
 
-/* The next batch of <tq>: a due retry first (older data), else the next after the cursor while fewer than
- * num_consumers are held. NULL when none. A retry whose batch is gone (max_age deleted it) is forgotten. */
+/* The next batch of <tq>: a due retry first (older data), else the next run after the cursor while fewer than
+ * num_consumers are held. NULL when none. A retry whose requests are all gone (max_age deleted them) is
+ * forgotten. */
 static struct exp_otlp_batch *exp_otlp_tq_next(struct exp_otlp *e, struct exp_otlp_tq *tq, int64_t now)
 {
     struct exp_otlp_batch *b;
@@ -295,21 +400,19 @@ static struct exp_otlp_batch *exp_otlp_tq_next(struct exp_otlp *e, struct exp_ot
 
     while ((k = exp_otlp_tq_due(tq, now)) >= 0) {
         struct exp_otlp_retry r = tq->retries[k];
-        tq->retries[k] = tq->retries[--tq->nretries];
-        if (exp_otlp_tq_read(e, tq, r.seq - 1, &b) != 0) {
-            exp_otlp_tq_retry_add(tq, r.seq, now + EXP_OTLP_TICK_MS, r.attempts);  /* soon again */
+        if (exp_otlp_tq_read(e, tq, r.seq - 1, r.last, &b) != 0) {
+            tq->retries[k].due_ms = now + EXP_OTLP_TICK_MS;     /* soon again */
             return NULL;
         }
-        if (b != NULL && b->seq == r.seq) {
+        tq->retries[k] = tq->retries[--tq->nretries];
+        if (b != NULL) {
             b->attempts = r.attempts;
             return b;
         }
-        free(b);
         tq->held--;                     /* deleted meanwhile (max_age): nothing to retry */
     }
-    if (tq->held >= e->consumers || exp_otlp_tq_read(e, tq, tq->cursor, &b) != 0 || b == NULL)
+    if (tq->held >= e->consumers || (b = exp_otlp_tq_take(e, tq)) == NULL)
         return NULL;
-    tq->cursor = b->seq;
     tq->held++;
     return b;
 }
@@ -323,7 +426,7 @@ static bool exp_otlp_tq_send(struct exp_otlp *e, struct exp_otlp_tq *tq, int64_t
         return false;
     if (e->transport->room(e->conn, b->signal, e->consumers * atomic_load(&e->ntq)) == 0 ||
         e->transport->submit(e->conn, b, now) != 0) {
-        exp_otlp_tq_retry_add(tq, b->seq, now, b->attempts);  /* that signal's target is busy: first next time */
+        exp_otlp_tq_retry_add(tq, b, now, b->attempts);  /* that signal's target is busy: first next time */
         free(b);
         return false;
     }
@@ -397,7 +500,7 @@ static void exp_otlp_spool_answer(struct exp_otlp *e, struct exp_otlp_batch *b, 
          * and an upstream that fails them all leaves num_consumers batches waiting, not a flood. */
         atomic_fetch_add(&e->counts.retried[b->signal], b->items);
         int64_t delay = exp_otlp_backoff(e, b->attempts + 1, a);
-        exp_otlp_tq_retry_add(tq, b->seq, now + delay, b->attempts + 1);
+        exp_otlp_tq_retry_add(tq, b, now + delay, b->attempts + 1);
         log_debug(e->id, "tenant '%s': retrying batch %llu in %lldms: %s", tq->tenant, (unsigned long long)b->seq,
                   (long long)delay, a->message);
         break;

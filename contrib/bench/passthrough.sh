@@ -98,7 +98,8 @@ print("%-11s %9.0f spans/s  %5.2f gateway CPU s per 1M spans  peak RSS %5.1f MiB
         "$u" "$d" "$7" "$k1" "${8:-0}"
 }
 
-echo "otelgen send -> otelgate (workers: 1, CPU 0) -> batch -> spool (sync: ${SYNC:-always}) -> otlp ($compression)" \
+echo "otelgen send -> otelgate (workers: 1, CPU 0) -> batch (${BATCHER:-processor}) -> spool (sync: ${SYNC:-always}) ->" \
+     "otlp ($compression)" \
      "-> otelgen sink; $spans spans in requests of $per_request"
 start_sink
 sleep 0.5

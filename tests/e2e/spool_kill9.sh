@@ -3,7 +3,8 @@
 # records over OTLP/HTTP) keep sending with --retry, as SDKs would, into otelgate with its sending queue in
 # the spool, while the sink refuses half the exports (UNAVAILABLE). otelgate is killed with SIGKILL at a
 # random moment and restarted on the same spool directory, cycle after cycle, in turn without the batch
-# processor, with it and gzip, and with it uncompressed. At the end the fault is cleared and the spool drains: every item a sender saw
+# processor, with it and gzip, with it uncompressed, and with sending_queue.batch (requests stored alone,
+# merged on the way upstream). At the end the fault is cleared and the spool drains: every item a sender saw
 # acknowledged must have arrived (duplicates are allowed and reported, losses fail).
 #
 # Parameters (environment), so that contrib/soak/spool_kill9.sh can run the same for longer:
@@ -31,6 +32,7 @@ rm -rf "$SPOOL_DIR"
 spool_config kill9.0.yaml batch=0
 spool_config kill9.1.yaml batch=1 compression=gzip
 spool_config kill9.2.yaml batch=1             # the batch's own buffer goes to the spool, uncompressed
+spool_config kill9.3.yaml qbatch="min_size: 400, flush_timeout: 100ms"   # requests stored alone, merged upstream
 
 if ! start_daemon kill9.0.yaml; then
     echo "Bail out! otelgate did not start"
@@ -55,10 +57,10 @@ for ((cycle = 1; cycle <= CYCLES; cycle++)); do
         corrupt=$((corrupt + 1))
         diag "cycle $cycle: mdb_stat cannot read the spool after kill -9: $(mdb_stat -a "$SPOOL_DIR" 2>&1 | tail -n 1)"
     fi
-    if ! start_daemon "kill9.$((cycle % 3)).yaml"; then
+    if ! start_daemon "kill9.$((cycle % 4)).yaml"; then
         restarts_failed=$((restarts_failed + 1))
         diag "cycle $cycle: otelgate did not restart on the spool; trying once more"
-        start_daemon "kill9.$((cycle % 3)).yaml" || break
+        start_daemon "kill9.$((cycle % 4)).yaml" || break
     fi
     # Checked with otelgate up, so that what the other sender had acknowledged can still drain and be counted.
     for s in "$tsend" "$lsend"; do

@@ -30,19 +30,20 @@ SPOOL_DIR=$OG_TMP/spool
 # exporter to the sink with its sending queue in the spool, for every signal. The daemon's ports are picked
 # on the first call and kept, so a restarted daemon is found where the senders left it. Keys (defaults):
 #   exporter=otlp | otlphttp       compression=none | gzip   batch=0 | 1       num_consumers=4
-#   max_size=0  when_full=reject  max_age=168h  (sending_queue)   timeout=2s
+#   max_size=0  when_full=reject  max_age=168h  qbatch= (sending_queue; qbatch: the keys of its batch, as
+#   "min_size: 1000, flush_timeout: 1s")   timeout=2s  recv_mib=4 (the gRPC receiver's max_recv_msg_size_mib)
 #   dir=$SPOOL_DIR  spool_max=1GiB  sync=always  (the spool extension)
 spool_config()
 {
     local path=$1 kv k v
     shift
     local exporter=otlp compression=none batch=0 num_consumers=4 max_size=0 when_full=reject max_age=168h
-    local dir=$SPOOL_DIR spool_max=1GiB sync=always timeout=2s recv_mib=4 endpoint
+    local dir=$SPOOL_DIR spool_max=1GiB sync=always timeout=2s recv_mib=4 qbatch='' endpoint
     for kv in "$@"; do
         k=${kv%%=*} v=${kv#*=}
         case $k in
         exporter | compression | batch | num_consumers | max_size | when_full | max_age | dir | spool_max | sync | timeout | \
-            recv_mib)
+            recv_mib | qbatch)
             printf -v "$k" '%s' "$v" ;;
         *) echo "spool_config: unknown key $k" >&2; return 1 ;;
         esac
@@ -73,7 +74,7 @@ spool_config()
         echo "    timeout: $timeout"
         echo "    retry_on_failure: { initial_interval: 100ms, max_interval: 1s }"
         echo "    sending_queue: { storage: spool, num_consumers: $num_consumers, max_size: $max_size," \
-             "when_full: $when_full, max_age: $max_age }"
+             "when_full: $when_full, max_age: $max_age${qbatch:+, batch: { $qbatch \}} }"
         echo "extensions:"
         echo "  health_check: { endpoint: 127.0.0.1:$HEALTH_PORT }"
         echo "  spool: { directory: $dir, max_size: $spool_max, sync: $sync }"
