@@ -14,7 +14,7 @@
 #define SPOOL_NAME_MAX SPOOL_NAME_MAX_LEN
 #define SPOOL_QUEUE_PREFIX "q/"     /* a queue's database is "q/<name>" */
 #define SPOOL_DROP_LOG_MS 10000     /* drops are logged at most this often per queue */
-#define SPOOL_UNMAP_EVERY 64        /* deletes between two unmaps of what they faulted in, within a commit */
+#define SPOOL_UNMAP_EVERY 16        /* deletes between two unmaps of what they faulted in, within a commit */
 
 enum spool_op_kind {
     SPOOL_OP_PUT,       /* store a batch; has a completion */
