@@ -4,7 +4,8 @@
 # sink, which counts the requests the exporter merged the stored ones into. Merging by min_size over both
 # exporters, with gzip (one gzip member per stored request) and without; clients answered before their batch
 # is full; flush_timeout; max_size, and a request larger than it; signals never merged together; a run
-# refused (503) and sent again whole; the configuration errors.
+# refused (503) and sent again whole; a stored request deleted (max_age) while its run is sent; the
+# configuration errors.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/spool_lib.sh"
 
@@ -131,7 +132,45 @@ else
 fi
 clear_faults
 
-# ------------------------------------------------ 6. configuration ----
+# ----------------------- 6. a stored request leaves the spool while its run is sent ----
+
+# A run of two stored requests, A (200 spans, about 100 KB) then B (400 spans, stored 1.5 s later). The
+# upstream grants no window beyond 65,535 bytes, so the send stops inside A; max_age (3 s) deletes A, not yet
+# B. When the window opens, the rest of A must not come from the file (nor from B, which a read of "the next
+# stored request" would find there): the stream is reset, no byte more, no end. The run is retried with what
+# is still stored of it: B alone, sent whole on a new stream.
+stream_data() { awk -v s="$1" '$1 == "data" && $2 == s { n += $3 } END { print n + 0 }' "$OG_TMP/stall/events"; }
+stop_sink
+rm -rf "$SPOOL_DIR" "$OG_TMP/stall"
+mkdir -p "$OG_TMP/stall"
+python3 "$SPOOL_TESTS/h2_stall_upstream.py" "$SINK_G" "$OG_TMP/stall" >"$OG_TMP/stall.out" 2>&1 </dev/null &
+og_pids="$og_pids $!"
+spool_config cfg7.yaml max_age=3s timeout=5s qbatch="min_size: 300, flush_timeout: 30s"
+if wait_until 10 grep -q '^listening$' "$OG_TMP/stall.out" && start_daemon cfg7.yaml; then
+    send grpc --signal traces -n 1 --spans-per-request 200
+    ms_sleep 1500 1500
+    send grpc --signal traces -n 1 --spans-per-request 400
+    is "$S_RC:$S_ACK_ITEMS:$(queued_entries)" "0:400:2" "part gone mid-run: A and B acknowledged, stored apart"
+    wait_until 10 test "$(stream_data 1)" -ge 65535
+    is "$(stream_data 1)" 65535 "part gone mid-run: the run's stream holds at 65,535 bytes, inside A"
+    wait_until 10 entries_is 1
+    is "$(queued_entries)" 1 "part gone mid-run: max_age deleted A, B is still stored"
+    touch "$OG_TMP/stall/open"
+    wait_until 10 grep -q ' end$' "$OG_TMP/stall/events"
+    is "$(grep -c '^rst 1 ' "$OG_TMP/stall/events"):$(stream_data 1):$(grep -c '^data 1 .* end$' "$OG_TMP/stall/events")" \
+        "1:65535:0" "part gone mid-run: the run's stream is reset, no byte more, no end"
+    b=$(awk '$1 == "data" && $2 != 1 && / end$/ { print $2; exit }' "$OG_TMP/stall/events")
+    check "part gone mid-run: B goes whole on stream ${b:-?} ($(stream_data "${b:-0}") bytes)" \
+        test -n "$b" -a "$(stream_data "${b:-0}")" -gt 150000
+    check "part gone mid-run: the exporter says why" \
+        grep -q "the batch could not be read from the spool while it was sent" "$DAEMON_LOG"
+    stop_daemon
+    is "$DAEMON_RC" 0 "part gone mid-run: exit 0"
+else
+    fail "part gone mid-run: h2_stall_upstream.py or otelgate did not start"
+fi
+
+# ------------------------------------------------ 7. configuration ----
 
 # refused DESC WANT: otelgate --validate refuses the configuration on standard input, saying WANT.
 refused()
