@@ -31,6 +31,7 @@ enum og_signal {
 struct gateway;
 struct component;
 struct reactor;
+struct evbuffer;
 
 /* One request's telemetry as a pipeline carries it: the protobuf bytes of an
  * Export*ServiceRequest, exactly as received (after decompression or JSON
@@ -47,6 +48,10 @@ struct otlp_payload {
      * buffer (set *give to NULL, free() it when done) instead of copying
      * them. pipeline_run offers it to the last of several consumers only. */
     uint8_t **give;
+    /* The same for an evbuffer, *give_buf, that holds <data> and nothing
+     * else (a gRPC request's message): taken, it is the taker's to
+     * evbuffer_free(), on any thread. */
+    struct evbuffer **give_buf;
 };
 
 /* consume() results besides 0 and -1: refused for now, the client retries;

@@ -277,6 +277,9 @@ static int exp_otlp_spool_consume(struct exp_otlp *e, struct exp_otlp_worker *wk
     if (data == p->data && p->give != NULL && *p->give == p->data) {
         rc = spool_put_take(tq->sq, p->signal, p->items, enc, *p->give, len, r, exp_otlp_on_put, put);
         *p->give = NULL;    /* a batch's bytes go to the spool as they are: no copy */
+    } else if (data == p->data && p->give_buf != NULL && *p->give_buf != NULL) {
+        rc = spool_put_buf(tq->sq, p->signal, p->items, enc, *p->give_buf, r, exp_otlp_on_put, put);
+        *p->give_buf = NULL;    /* so does a request's message buffer */
     } else {
         rc = spool_put(tq->sq, p->signal, p->items, enc, data, len, r, exp_otlp_on_put, put);
     }

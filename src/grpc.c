@@ -155,9 +155,10 @@ static void grpc_on_verdict(struct otlp_ingest *in, enum otlp_ingest_result r, c
     req->done(req);
 }
 
-/* Runs the message through the pipelines. Returns false when the verdict comes later. */
+/* Runs the message through the pipelines, offering *msg to the spool (which may take it: *msg is then NULL).
+ * Returns false when the verdict comes later. */
 static bool grpc_ingest(struct recv_otlp_proto *p, struct http_req *req, enum og_signal signal,
-                        struct evbuffer *msg)
+                        struct evbuffer **msg)
 {
     struct grpc_call *call = malloc(sizeof(*call));
     const char *why = NULL;
@@ -166,8 +167,10 @@ static bool grpc_ingest(struct recv_otlp_proto *p, struct http_req *req, enum og
         grpc_answer(req, GRPC_UNAVAILABLE, "out of memory; retry later");
         return true;
     }
-    *call = (struct grpc_call){ .in = { .route = p->route, .signal = signal, .answer = grpc_on_verdict }, .req = req };
-    enum otlp_ingest_result r = otlp_ingest(&call->in, req->tenant, msg, &why);
+    *call = (struct grpc_call){
+        .in = { .route = p->route, .signal = signal, .answer = grpc_on_verdict, .give = msg }, .req = req,
+    };
+    enum otlp_ingest_result r = otlp_ingest(&call->in, req->tenant, *msg, &why);
     if (r == OTLP_INGEST_PENDING)
         return false;
     free(call);
@@ -205,10 +208,11 @@ static bool grpc_serve(struct recv_otlp_proto *p, struct http_req *req)
     bool answered = true;
     int code = grpc_unframe(p, req, msg, why, sizeof(why));
     if (code == GRPC_OK)
-        answered = grpc_ingest(p, req, (enum og_signal)signal, msg);
+        answered = grpc_ingest(p, req, (enum og_signal)signal, &msg);
     else
         grpc_answer(req, code, why);
-    evbuffer_free(msg);
+    if (msg != NULL)
+        evbuffer_free(msg);
     return answered;
 }
 

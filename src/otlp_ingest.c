@@ -66,6 +66,7 @@ enum otlp_ingest_result otlp_ingest(struct otlp_ingest *in, const char *tenant, 
     struct otlp_payload p = {
         .signal = signal, .data = data, .len = len,
         .resources = counts.resources, .items = counts.items, .tenant = tenant,
+        .give_buf = in->give != NULL && *in->give == pb ? in->give : NULL,
     };
     int rc = pipeline_consume(route->pipelines[signal], route->npipelines[signal], reactor_self(), &p, &in->wait);
     if (rc == OG_PENDING)

@@ -31,6 +31,7 @@ int pipeline_run(struct pipeline *pl, size_t from, struct reactor *r, const stru
     unsigned before = w->pending;
     struct otlp_payload shared = *p;
     shared.give = NULL;                 /* the others would find the bytes gone */
+    shared.give_buf = NULL;
     og_wait_hold(w);
     for (size_t j = 0; j < pl->nexporters; j++) {
         struct component *ex = pl->exporters[j];
@@ -47,6 +48,7 @@ int pipeline_consume(struct pipeline *const *v, size_t n, struct reactor *r, con
     unsigned before = w->pending;
     struct otlp_payload shared = *p;
     shared.give = NULL;
+    shared.give_buf = NULL;
     og_wait_hold(w);
     for (size_t i = 0; i < n; i++)
         og_wait_merge(w, pipeline_run(v[i], 0, r, i + 1 < n ? &shared : p, w));

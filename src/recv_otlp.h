@@ -51,6 +51,9 @@ struct otlp_ingest {
     struct recv_otlp_route *route;
     enum og_signal signal;
     uint64_t items;                     /* what the scan counted */
+    /* Set by the caller when <pb> is its own to give: a consumer that keeps the bytes whole may take the
+     * evbuffer instead of copying them (otlp_payload.give_buf), setting *give to NULL. NULL: not offered. */
+    struct evbuffer **give;
     /* After OTLP_INGEST_PENDING: runs once, on the request's worker, with
      * the verdict (never PENDING) and a reason for every result but OK. */
     void (*answer)(struct otlp_ingest *in, enum otlp_ingest_result r, const char *why);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <lmdb.h>
 
 #include "spool.h"
@@ -492,18 +493,28 @@ static int spool_submit(struct spool *sp, struct spool_op *op)
     return rc;
 }
 
-int spool_put_take(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, uint8_t *data,
-                   size_t len, struct reactor *r, spool_done_fn done, void *arg)
+/* Frees the bytes of a put: <data> or <buf>. */
+static void spool_put_drop(uint8_t *data, struct evbuffer *buf)
+{
+    free(data);
+    if (buf != NULL)
+        evbuffer_free(buf);
+}
+
+/* The put of <len> bytes in <data> or <buf>, taken. */
+static int spool_put_op(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding,
+                        uint8_t *data, struct evbuffer *buf, size_t len, struct reactor *r, spool_done_fn done,
+                        void *arg)
 {
     struct spool_op *op;
     int rc;
 
     if ((uint64_t)len > atomic_load(&q->max_bytes)) {
-        free(data);
+        spool_put_drop(data, buf);
         return -1;
     }
     if ((op = calloc(1, sizeof(*op))) == NULL) {
-        free(data);
+        spool_put_drop(data, buf);
         return OG_RETRY;   /* out of memory now is a reason to retry later, not to fail the batch */
     }
     op->kind = SPOOL_OP_PUT;
@@ -517,11 +528,24 @@ int spool_put_take(struct spool_queue *q, enum og_signal signal, uint64_t items,
     op->arg = arg;
     op->len = len;
     op->data = data;
+    op->buf = buf;
     if ((rc = spool_submit(q->sp, op)) != 0) {
-        free(data);
+        spool_put_drop(data, buf);
         free(op);
     }
     return rc;
+}
+
+int spool_put_take(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, uint8_t *data,
+                   size_t len, struct reactor *r, spool_done_fn done, void *arg)
+{
+    return spool_put_op(q, signal, items, encoding, data, NULL, len, r, done, arg);
+}
+
+int spool_put_buf(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding,
+                  struct evbuffer *buf, struct reactor *r, spool_done_fn done, void *arg)
+{
+    return spool_put_op(q, signal, items, encoding, NULL, buf, evbuffer_get_length(buf), r, done, arg);
 }
 
 int spool_put(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, const uint8_t *data,

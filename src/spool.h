@@ -96,6 +96,10 @@ int spool_put(struct spool_queue *q, enum og_signal signal, uint64_t items, unsi
 /* spool_put of a malloc'd <data> the spool takes instead of copying: it frees it, whatever is returned. */
 int spool_put_take(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, uint8_t *data,
                    size_t len, struct reactor *r, spool_done_fn done, void *arg);
+/* The same for all the bytes of <buf>, taken: the spool copies them into the map straight from it and
+ * evbuffer_free()s it on its writer's thread, whatever is returned. */
+int spool_put_buf(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding,
+                  struct evbuffer *buf, struct reactor *r, spool_done_fn done, void *arg);
 
 /* Asynchronous delete of <seq> (acknowledged upstream). Cheap: one small message to the writer; deleting a
  * seq that is gone is fine. Returns 0, or -1 when out of memory or closing (the batch stays: at-least-once). */

@@ -40,6 +40,7 @@ struct spool_op {
     void *arg;
     size_t len;
     uint8_t *data;                  /* put: owned (malloc'd), freed once the commit no longer needs it */
+    struct evbuffer *buf;           /* put: or the bytes are in this, owned the same way */
 };
 
 struct spool_queue {

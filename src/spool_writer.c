@@ -17,6 +17,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <lmdb.h>
 
 #include "log.h"
@@ -174,7 +175,9 @@ static int spool_writer_put(struct spool *sp, MDB_txn *txn, struct spool_op *op)
     if ((rc = mdb_put(txn, q->dbi, &k, &v, MDB_APPEND | MDB_RESERVE)) != 0)
         return rc;
     spool_header_encode(v.mv_data, op->signal, op->items, op->enq_ms, 0, op->encoding);
-    if (op->len > 0)
+    if (op->buf != NULL)
+        evbuffer_copyout(op->buf, (uint8_t *)v.mv_data + SPOOL_HEADER_SIZE, op->len);
+    else if (op->len > 0)
         memcpy((uint8_t *)v.mv_data + SPOOL_HEADER_SIZE, op->data, op->len);
     op->seq = q->t_next_seq++;
     op->status = 0;
@@ -386,6 +389,9 @@ static void spool_writer_complete(struct spool *sp, struct spool_op *ops)
         next = op->next;
         free(op->data);     /* in LMDB now, or refused: either way no longer needed */
         op->data = NULL;
+        if (op->buf != NULL)
+            evbuffer_free(op->buf);
+        op->buf = NULL;
         if (op->kind != SPOOL_OP_PUT) {
             free(op);
             continue;
