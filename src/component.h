@@ -49,7 +49,7 @@ struct otlp_payload {
      * them. pipeline_run offers it to the last of several consumers only. */
     uint8_t **give;
     /* The same for an evbuffer, *give_buf, that holds <data> and nothing
-     * else (a gRPC request's message): taken, it is the taker's to
+     * else (a request's decoded body): taken, it is the taker's to
      * evbuffer_free(), on any thread. */
     struct evbuffer **give_buf;
 };

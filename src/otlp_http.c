@@ -213,9 +213,10 @@ static void otlp_http_on_verdict(struct otlp_ingest *in, enum otlp_ingest_result
     req->done(req);
 }
 
-/* Runs the protobuf bytes through the pipelines. Returns false when the verdict comes later. */
+/* Runs the protobuf bytes in *pb through the pipelines, offering *pb to the spool (which may take it: *pb is
+ * then NULL). Returns false when the verdict comes later. */
 static bool otlp_http_ingest(struct recv_otlp_proto *p, struct http_req *req, enum og_signal signal,
-                             enum otlp_http_encoding enc, struct evbuffer *pb)
+                             enum otlp_http_encoding enc, struct evbuffer **pb)
 {
     struct otlp_http_call *call = malloc(sizeof(*call));
     const char *why = "out of memory; retry later";
@@ -225,9 +226,10 @@ static bool otlp_http_ingest(struct recv_otlp_proto *p, struct http_req *req, en
         return true;
     }
     *call = (struct otlp_http_call){
-        .in = { .route = p->route, .signal = signal, .answer = otlp_http_on_verdict }, .req = req, .enc = enc,
+        .in = { .route = p->route, .signal = signal, .answer = otlp_http_on_verdict, .give = pb },
+        .req = req, .enc = enc,
     };
-    enum otlp_ingest_result r = otlp_ingest(&call->in, req->tenant, pb, &why);
+    enum otlp_ingest_result r = otlp_ingest(&call->in, req->tenant, *pb, &why);
     if (r == OTLP_INGEST_PENDING)
         return false;
     free(call);
@@ -271,7 +273,7 @@ static bool otlp_http_serve(struct recv_otlp_proto *p, struct http_req *req)
         otlp_http_error(req, enc, 500, OTLP_HTTP_STATUS_INTERNAL, "out of memory");
     } else if (otlp_http_decode(p, req, enc, body) == 0 &&
                (enc == OTLP_HTTP_PROTOBUF || otlp_http_from_json(p, req, (enum og_signal)signal, body, pb) == 0)) {
-        answered = otlp_http_ingest(p, req, (enum og_signal)signal, enc, enc == OTLP_HTTP_JSON ? pb : body);
+        answered = otlp_http_ingest(p, req, (enum og_signal)signal, enc, enc == OTLP_HTTP_JSON ? &pb : &body);
     }
     if (body != NULL)
         evbuffer_free(body);
