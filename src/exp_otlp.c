@@ -358,7 +358,7 @@ static void exp_otlp_stop(struct component *c)
         free(e->tqs[i]);
     }
     spool_reader_destroy(e->reader);
-    free(e->run);
+    free(e->stored);
     if (e->tq_lock_ready)
         pthread_mutex_destroy(&e->tq_lock);
     for (unsigned i = 0; e->workers != NULL && i < e->n_workers; i++) {
@@ -455,8 +455,8 @@ static int exp_otlp_start_spool(struct exp_otlp *e, struct gateway *gw, char *er
     }
     if (spool_reader_create(e->spool, &e->reader, err, errlen) != 0)
         return -1;
-    e->run = calloc(e->conf->queue.batch.enabled ? EXP_OTLP_RUN_MAX : 1, sizeof(*e->run));
-    if (e->run == NULL) {
+    e->stored = calloc(e->conf->queue.batch.enabled ? EXP_OTLP_RUN_MAX : 1, sizeof(*e->stored));
+    if (e->stored == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

@@ -143,7 +143,7 @@ struct exp_otlp {
     pthread_mutex_t tq_lock;
     bool tq_lock_ready;
     struct exp_otlp_tq *tqs[EXP_OTLP_MAX_QUEUES];
-    struct spool_item *run;             /* sender thread: scratch for the stored requests of one run */
+    struct spool_item *stored;          /* sender thread: what one read of a queue returns */
     _Atomic unsigned ntq;
     _Atomic bool tq_full_logged;
 

@@ -329,12 +329,12 @@ static int exp_otlp_tq_read(struct exp_otlp *e, struct exp_otlp_tq *tq, uint64_t
     unsigned k = 0;
 
     *out = NULL;
-    if (spool_read(tq->sq, after, e->run, e->conf->queue.batch.enabled ? EXP_OTLP_RUN_MAX : 1, &n, e->reader) != 0)
+    if (spool_read(tq->sq, after, e->stored, e->conf->queue.batch.enabled ? EXP_OTLP_RUN_MAX : 1, &n, e->reader) != 0)
         return -1;
-    while (k < n && e->run[k].seq <= last)
+    while (k < n && e->stored[k].seq <= last)
         k++;
     spool_read_end(e->reader);
-    if (k > 0 && (*out = exp_otlp_run_batch(tq, e, e->run, k)) == NULL)
+    if (k > 0 && (*out = exp_otlp_run_batch(tq, e, e->stored, k)) == NULL)
         return -1;
     return 0;
 }
@@ -351,17 +351,17 @@ static struct exp_otlp_batch *exp_otlp_tq_take(struct exp_otlp *e, struct exp_ot
     size_t n = 0, used = 0;
 
     if (!st->closed) {
-        if (spool_read(tq->sq, fresh ? tq->cursor : st->last, e->run, bc->enabled ? EXP_OTLP_RUN_MAX - st->n : 1,
+        if (spool_read(tq->sq, fresh ? tq->cursor : st->last, e->stored, bc->enabled ? EXP_OTLP_RUN_MAX - st->n : 1,
                        &n, e->reader) != 0)
             return NULL;
-        while (used < n && !st->closed && exp_otlp_run_add(e, st, &e->run[used]))
+        while (used < n && !st->closed && exp_otlp_run_add(e, st, &e->stored[used]))
             used++;
         spool_read_end(e->reader);
     }
     if (st->n == 0 || (!st->closed && exp_otlp_realtime_ms() < st->first_ms + bc->flush_timeout_ms))
         return NULL;                    /* nothing stored, or a run that may still grow */
     if (fresh && used == st->n)
-        b = exp_otlp_run_batch(tq, e, e->run, st->n);   /* all of it came in this read */
+        b = exp_otlp_run_batch(tq, e, e->stored, st->n);   /* all of it came in this read */
     else if (exp_otlp_tq_read(e, tq, tq->cursor, st->last, &b) != 0)
         return NULL;                    /* the run stays as it is: next time */
     if (b == NULL && fresh && used == st->n)
