@@ -286,8 +286,6 @@ static void test_acks_ride_with_puts(void **state)
     remove_dir(dir);
 }
 
-/* A queue opened while the writer runs (a new tenant) starts at seq 1, so a reader from 0 finds its first batch;
- * and spool_queues() lists queues by prefix. */
 /* Resident KiB of this process's mappings of files whose path ends in <suffix> (the spool's map). */
 static long mapped_kib(const char *suffix)
 {
@@ -377,6 +375,8 @@ static void test_copy_out_resident(void **state)
     remove_dir(dir);
 }
 
+/* A queue opened while the writer runs (a new tenant) starts at seq 1, so a reader from 0 finds its first batch;
+ * and spool_queues() lists queues by prefix. */
 static void test_queue_opened_late(void **state)
 {
     char *dir = make_dir();
