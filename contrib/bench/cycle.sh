@@ -16,9 +16,6 @@
 #   REQUESTS=20000 contrib/bench/cycle.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-otelgate=${1:-$here/../../otelgate}
-otelgen=${2:-$here/../../otelgen}
-tmp=$(mktemp -d)
 . "$here/durable_lib.sh"
 pt=
 trap 'kill $pt $gw $sink 2>/dev/null || true; rm -rf "$tmp"' EXIT

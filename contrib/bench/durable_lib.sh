@@ -1,10 +1,14 @@
 # durable_lib.sh: the durable path passthrough.sh and cycle.sh measure, sourced by both: its configuration
 # and how its processes start. otelgen sink on CPU 1 (the upstream), otelgate on CPU 0 with workers: 1 ->
-# batch -> LMDB spool -> otlp exporter to the sink. The caller sets otelgate, otelgen and tmp (a scratch
-# directory); the environment sets BATCH (send_batch_size, 8192), BATCHER (processor: the batch processor
-# batches in memory; exporter: the exporter's sending_queue.batch merges requests stored one by one, with
-# BATCH as min_size), COMPRESSION (none | gzip), SYNC (always | interval) and STREAMS (the receiver's
-# max_concurrent_streams, 100).
+# batch -> LMDB spool -> otlp exporter to the sink. The caller sets here (its directory) and sources this
+# with its own arguments, OTELGATE and OTELGEN (default: the build tree's); this sets otelgate, otelgen and
+# tmp, a new scratch directory the caller removes. The environment sets BATCH (send_batch_size, 8192),
+# BATCHER (processor: the batch processor batches in memory; exporter: the exporter's sending_queue.batch
+# merges requests stored one by one, with BATCH as min_size), COMPRESSION (none | gzip), SYNC (always |
+# interval) and STREAMS (the receiver's max_concurrent_streams, 100).
+otelgate=${1:-$here/../../otelgate}
+otelgen=${2:-$here/../../otelgen}
+tmp=$(mktemp -d)
 batch=${BATCH:-8192}
 compression=${COMPRESSION:-none}
 sink= gw=

@@ -17,9 +17,6 @@
 #   SPANS=2000000 COMPRESSION=gzip contrib/bench/passthrough.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-otelgate=${1:-$here/../../otelgate}
-otelgen=${2:-$here/../../otelgen}
-tmp=$(mktemp -d)
 . "$here/durable_lib.sh"
 trap 'kill $gw $sink 2>/dev/null || true; rm -rf "$tmp"' EXIT
 per_request=${SPANS_PER_REQUEST:-100}
