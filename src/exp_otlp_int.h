@@ -75,10 +75,11 @@ struct exp_otlp_counts {
     _Atomic uint64_t enqueue_failed[OG_SIGNAL_COUNT];   /* refused: queue full */
 };
 
-/* A spooled batch to send again: the keys of its first and last stored requests, when, and how often it was
- * tried. */
+/* A spooled batch to send again: the keys of its first and last stored requests and how many it had, when,
+ * and how often it was tried. */
 struct exp_otlp_retry {
     uint64_t seq, last;
+    unsigned n;
     int64_t due_ms;                     /* monotonic */
     unsigned attempts;
 };

@@ -33,11 +33,16 @@
 #define EXP_OTLP_STOP_WAIT_MS 5000          /* stop() sends what is queued in memory for this long at most */
 #define EXP_OTLP_RECONNECT_MIN_MS 100
 
-int64_t exp_otlp_now_ms(void)
+static int64_t exp_otlp_clock_ms(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t exp_otlp_now_ms(void)
+{
+    return exp_otlp_clock_ms(CLOCK_MONOTONIC);
 }
 
 void exp_otlp_wake(struct exp_otlp *e)
@@ -256,13 +261,6 @@ static int exp_otlp_tq_read_slice(void *arg, const struct exp_otlp_batch *b, siz
     return n == 0 ? 0 : -1;
 }
 
-static int64_t exp_otlp_realtime_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Adds stored request <it> to the run <st> is making, if it may join: one signal and encoding, never past
  * max_size unless alone. Closes the run when it cannot grow any more: min_size reached (at once without
  * sending_queue.batch), EXP_OTLP_RUN_MAX requests, or <it> refused. Returns whether <it> joined. */
@@ -319,17 +317,17 @@ static struct exp_otlp_batch *exp_otlp_run_batch(struct exp_otlp_tq *tq, struct 
     return b;
 }
 
-/* The batch of what is still stored of <tq> after seq <after> up to seq <last>, a run decided before (a
- * retry's, or one that grew over several reads), *out: NULL when none of it is left. Returns 0, or -1 when it
- * could not look (out of memory, LMDB). */
+/* The batch of what is still stored of <tq> after seq <after> up to seq <last>, a run of <max> stored requests
+ * decided before (a retry's, or one that grew over several reads), *out: NULL when none of it is left.
+ * Returns 0, or -1 when it could not look (out of memory, LMDB). */
 static int exp_otlp_tq_read(struct exp_otlp *e, struct exp_otlp_tq *tq, uint64_t after, uint64_t last,
-                            struct exp_otlp_batch **out)
+                            unsigned max, struct exp_otlp_batch **out)
 {
     size_t n;
     unsigned k = 0;
 
     *out = NULL;
-    if (spool_read(tq->sq, after, e->stored, e->conf->queue.batch.enabled ? EXP_OTLP_RUN_MAX : 1, &n, e->reader) != 0)
+    if (spool_read(tq->sq, after, e->stored, max, &n, e->reader) != 0)
         return -1;
     while (k < n && e->stored[k].seq <= last)
         k++;
@@ -358,11 +356,11 @@ static struct exp_otlp_batch *exp_otlp_tq_take(struct exp_otlp *e, struct exp_ot
             used++;
         spool_read_end(e->reader);
     }
-    if (st->n == 0 || (!st->closed && exp_otlp_realtime_ms() < st->first_ms + bc->flush_timeout_ms))
+    if (st->n == 0 || (!st->closed && exp_otlp_clock_ms(CLOCK_REALTIME) < st->first_ms + bc->flush_timeout_ms))
         return NULL;                    /* nothing stored, or a run that may still grow */
     if (fresh && used == st->n)
         b = exp_otlp_run_batch(tq, e, e->stored, st->n);   /* all of it came in this read */
-    else if (exp_otlp_tq_read(e, tq, tq->cursor, st->last, &b) != 0)
+    else if (exp_otlp_tq_read(e, tq, tq->cursor, st->last, st->n, &b) != 0)
         return NULL;                    /* the run stays as it is: next time */
     if (b == NULL && fresh && used == st->n)
         return NULL;                    /* out of memory: next time */
@@ -386,7 +384,7 @@ static void exp_otlp_tq_retry_add(struct exp_otlp_tq *tq, const struct exp_otlp_
                                   unsigned attempts)
 {
     tq->retries[tq->nretries++] = (struct exp_otlp_retry){
-        .seq = b->seq, .last = b->parts[b->nparts - 1].seq, .due_ms = due_ms, .attempts = attempts,
+        .seq = b->seq, .last = b->parts[b->nparts - 1].seq, .n = b->nparts, .due_ms = due_ms, .attempts = attempts,
     };
 }
 
@@ -400,7 +398,7 @@ static struct exp_otlp_batch *exp_otlp_tq_next(struct exp_otlp *e, struct exp_ot
 
     while ((k = exp_otlp_tq_due(tq, now)) >= 0) {
         struct exp_otlp_retry r = tq->retries[k];
-        if (exp_otlp_tq_read(e, tq, r.seq - 1, r.last, &b) != 0) {
+        if (exp_otlp_tq_read(e, tq, r.seq - 1, r.last, r.n, &b) != 0) {
             tq->retries[k].due_ms = now + EXP_OTLP_TICK_MS;     /* soon again */
             return NULL;
         }
