@@ -22,8 +22,8 @@ enum spool_op_kind {
     SPOOL_OP_EXPIRE,    /* delete <seq> if still there, counted as dropped_age */
 };
 
-/* One message to the writer; a put carries its bytes inline (one allocation) and is freed by the
- * completion on the worker's reactor. */
+/* One message to the writer; a put owns its bytes (data or buf: the writer frees them once they are in a
+ * commit, or refused) and is freed by the completion on the worker's reactor. */
 struct spool_op {
     struct spool_op *next;
     enum spool_op_kind kind;
