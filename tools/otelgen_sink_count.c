@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "otelgen_sink_count.h"
 #include "otelgen_sink_walk.h"
@@ -68,6 +69,15 @@ static int otelgen_sink_count_reserve(struct otelgen_sink_count *c, size_t n)
     return 0;
 }
 
+/* Wall clock in microseconds: the report's times are compared with other processes' clocks. */
+static int64_t otelgen_sink_count_now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void otelgen_sink_count_add(struct otelgen_sink_count *c, const struct otlp_payload *p)
 {
     struct otelgen_sink_signal_counts *sc = &c->signals[p->signal];
@@ -87,6 +97,8 @@ void otelgen_sink_count_add(struct otelgen_sink_count *c, const struct otlp_payl
     otelgen_sink_idset_add(&c->ids[p->signal], c->idbuf, n, &added);
     sc->ids += n;
     sc->fresh += added.fresh;
+    if (added.fresh > 0)
+        sc->last_fresh_us = otelgen_sink_count_now_us();
     sc->duplicates += added.duplicates;
     sc->untracked += added.untracked;
 }
@@ -237,6 +249,8 @@ void otelgen_sink_report_add(struct otelgen_sink_report *r, const struct otelgen
         to->fresh += from->fresh;
         to->duplicates += from->duplicates;
         to->untracked += from->untracked;
+        if (from->last_fresh_us > to->last_fresh_us)
+            to->last_fresh_us = from->last_fresh_us;
         otelgen_sink_report_add_ids(r, s, &c->ids[s]);
     }
     for (size_t i = 0; i < c->n_tenants; i++)
@@ -317,6 +331,7 @@ static json_t *otelgen_sink_report_signal_json(struct otelgen_sink_report *r, in
     json_object_set_new(o, "duplicates", json_integer((json_int_t)c->duplicates));
     json_object_set_new(o, "without_id", json_integer((json_int_t)(c->items - c->ids)));
     json_object_set_new(o, "untracked", json_integer((json_int_t)c->untracked));
+    json_object_set_new(o, "last_unique_us", json_integer((json_int_t)c->last_fresh_us));
     return otelgen_sink_report_runs_json(&r->runs[s], o);
 }
 

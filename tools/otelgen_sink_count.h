@@ -33,6 +33,7 @@ struct otelgen_sink_signal_counts {
     uint64_t requests, items;               /* counted requests and their items */
     uint64_t ids;                           /* items with an id */
     uint64_t fresh, duplicates, untracked;  /* what the id set made of them */
+    int64_t last_fresh_us;                  /* wall clock of the last request with a new id; 0: none */
 };
 
 struct otelgen_sink_tenant_counts {

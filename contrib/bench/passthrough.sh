@@ -18,7 +18,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/durable_lib.sh"
-trap 'kill $gw $sink 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'kill $gw $sink $poller 2>/dev/null || true; rm -rf "$tmp"' EXIT
+poller=
 per_request=${SPANS_PER_REQUEST:-100}
 per_batch=$(((batch + per_request - 1) / per_request))    # requests per batch
 requests=$((((${SPANS:-1000000} / per_request + per_batch - 1) / per_batch) * per_batch))
@@ -28,14 +29,14 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # cpu_times: "busy total" jiffies of CPU 0 and of CPU 1 (busy: not idle, not iowait), to tell a run bound by the
 # cores from one bound by waiting
 cpu_times() { awk '/^cpu[01] / { t = 0; for (i = 2; i <= 9; i++) t += $i; printf "%d %d ", t - $5 - $6, t }' /proc/stat; }
+exec {tick}<> <(:)      # read -t on a pipe nobody writes: a sleep without a fork
 peak_rss_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 # sample_rss PID: largest anonymous and file-backed RSS seen, sampled every 50 ms until killed; LMDB's
 # map pages the exporter reads count as file-backed (page cache, reclaimable), the rest is anonymous. Bash
 # builtins only: an awk and a sleep forked 20 times a second took 5-9 % of a core from the path measured
 sample_rss() {
-    local k v _ a f ma=0 mf=0 tick
+    local k v _ a f ma=0 mf=0
     trap 'echo "$ma $mf" > "$tmp/rss.$1"; exit 0' TERM
-    exec {tick}<> <(:)      # read -t on a pipe nobody writes: a sleep without a fork
     while a= f= && { while read -r k v _; do
                          case $k in RssAnon:) a=$v ;; RssFile:) f=$v ;; esac
                      done < "/proc/$1/status"; } 2>/dev/null && [ -n "$a" ]; do
@@ -44,30 +45,48 @@ sample_rss() {
         read -rt 0.05 -u "$tick" _ || true
     done
 }
-# sink_poll first|all: polls the sink's counters every 10 ms until it holds a span (first) or every span
-# (all; or 60 s without progress); prints "unique duplicates" and the time it saw them
+# sink_poll: polls the sink's counters every 50 ms (a poll walks the sink's id set: often, it costs the sink
+# a share of CPU 1), from a Python on CPU 1 started before the clock does (its ~130 ms of start-up, counted
+# after the send, was 10 % of a 1M-span run). Prints "ready" once loaded, then "first unique duplicates time"
+# at the first poll that finds a span, and "all unique duplicates time" once the sink holds every span (or
+# after 60 s without progress), with the time the sink took the last new one (its last_unique_us). Run in
+# the background into $tmp/poll; poll_wait waits for a line
 sink_poll() {
-    python3 - "$1" "$spans" <<'PY'
-import json, sys, time, urllib.request
-until, want = sys.argv[1], int(sys.argv[2])
-last, still = -1, time.time()
+    taskset -c 1 python3 -u - "$spans" <<'PY'
+import http.client, json, sys, time
+want, first = int(sys.argv[1]), False
+last, still, conn = -1, time.time(), None
+print("ready")
 while True:
     try:
-        with urllib.request.urlopen("http://127.0.0.1:19319/stats", timeout=5) as r:
-            t = json.load(r)["traces"]
-        u, d = t["unique"], t["duplicates"]
-    except OSError:
-        u, d = 0, 0
+        conn = conn or http.client.HTTPConnection("127.0.0.1", 19319, timeout=5)
+        conn.request("GET", "/stats")
+        t = json.load(conn.getresponse())["traces"]
+        u, d, at = t["unique"], t["duplicates"], t["last_unique_us"] / 1e6
+    except (OSError, http.client.HTTPException):
+        u, d, at, conn = 0, 0, 0, None
     now = time.time()
-    if (until == "first" and u > 0) or u >= want or now - still > 60:
-        print(u, d, "%.3f" % now)
+    if u > 0 and not first:
+        print("first", u, d, "%.4f" % now)
+        first = True
+    if u >= want or now - still > 60:
+        print("all", u, d, "%.4f" % (at if u >= want else now))
         break
     if u != last:
         last, still = u, now
-    time.sleep(0.01)
+    time.sleep(0.05)
 PY
 }
-
+# poll_wait WORD: waits until the poller's file has the line starting with WORD, prints the rest
+poll_wait() {
+    local k rest
+    while :; do
+        while read -r k rest; do
+            [ "$k" = "$1" ] && { echo "$rest"; return; }
+        done < "$tmp/poll"
+        read -rt 0.01 -u "$tick" _ || true
+    done
+}
 # send_spans: all the spans over gRPC from CPU 1; the sender's CPU seconds go to $tmp/send.cpu
 send_spans() {
     local TIMEFORMAT=%3U+%3S
@@ -78,7 +97,7 @@ send_spans() {
 }
 report() {  # NAME T0 C0 SAMPLER SINK-C0 SENDER-CPU-SECONDS CPU-TIMES-AT-T0 [SPANS-AT-T0]
     local t1 c1 s1 u d anon file k1
-    read -r u d t1 < <(sink_poll all)
+    read -r u d t1 < <(poll_wait all)
     c1=$(cpu_ticks "$gw") s1=$(cpu_ticks "$sink") k1=$(cpu_times)
     kill -TERM "$4"; wait "$4" 2>/dev/null || true
     read -r anon file < "$tmp/rss.$gw"
@@ -101,6 +120,7 @@ echo "otelgen send -> otelgate (workers: 1, CPU 0) -> batch (${BATCHER:-processo
 start_sink
 sleep 0.5
 start_gateway
+: > "$tmp/poll"; sink_poll > "$tmp/poll" & poller=$!; poll_wait ready >/dev/null
 sample_rss "$gw" & sampler=$!
 c0=$(cpu_ticks "$gw") s0=$(cpu_ticks "$sink") k0=$(cpu_times) t0=$(date +%s.%N)
 send_spans
@@ -112,8 +132,9 @@ send_spans
 echo "spooled: $(du -sh "$tmp/spool" | cut -f1) on disk"
 sample_rss "$gw" & sampler=$!
 c0=$(cpu_ticks "$gw")
-start_sink     # and poll at once: the exporter may reconnect within the 0.5 s a sleep here would take
-read -r u0 _ t0 < <(sink_poll first)
+: > "$tmp/poll"; sink_poll > "$tmp/poll" & poller=$!; poll_wait ready >/dev/null
+start_sink     # polled at once: the exporter may reconnect within the 0.5 s a sleep here would take
+read -r u0 _ t0 < <(poll_wait first)
 report replay "$t0" "$c0" "$sampler" 0 0 "$(cpu_times)" "$u0"     # the sink is new: all its CPU is the replay's
 kill -TERM "$gw" "$sink"
 wait "$gw" "$sink" 2>/dev/null || true

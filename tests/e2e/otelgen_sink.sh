@@ -173,11 +173,16 @@ if start_sink --tenant-header X-Tenant; then
     ctl POST /reset
     reset_items=$(jget "$HTTP_BODY" traces.items)
     stats
-    is "$HTTP_CODE:$((reset_items > 0)):$(jget "$STATS" traces.items):$(jget "$STATS" traces.unique):$(jget "$STATS" answers.ok)" \
-        "200:1:0:0:0" "POST /reset answers the counts it zeroed; /stats starts again from 0"
+    is "$HTTP_CODE:$((reset_items > 0)):$(jget "$STATS" traces.items):$(jget "$STATS" traces.unique):$(jget "$STATS" answers.ok):$(jget "$STATS" traces.last_unique_us)" \
+        "200:1:0:0:0:0" "POST /reset answers the counts it zeroed; /stats starts again from 0 (last_unique_us too)"
+    before=$(date +%s%6N)
     send grpc -n 2
+    after=$(date +%s%6N)
     stats
     is "$(jget "$STATS" traces.unique):$(jget "$STATS" traces.duplicates)" "200:0" "after a reset, ids are new again"
+    first_at=$(jget "$STATS" traces.last_unique_us)
+    is "$([ "$first_at" -ge "$before" ] && [ "$first_at" -le "$after" ] && echo in || echo "$before <= $first_at <= $after")" \
+        in "last_unique_us: the wall clock of the last new id, within the send"
     for sig in traces metrics logs; do
         send http/protobuf --signal "$sig" --attributes 16 -n 3
     done
@@ -185,6 +190,17 @@ if start_sink --tenant-header X-Tenant; then
     stats
     is "$(jget "$STATS" traces.unique):$(jget "$STATS" metrics.unique):$(jget "$STATS" logs.unique)" "600:300:300" \
         "--attributes 16: heavier items, every one counted once"
+    if [ -r "$bench" ]; then
+        send http/protobuf --file "$bench" -n 1
+        stats
+        new_at=$(jget "$STATS" traces.last_unique_us)
+        send http/protobuf --file "$bench" -n 1
+        stats
+        is "$([ "$new_at" -gt "$first_at" ] && echo moved)/$(jget "$STATS" traces.last_unique_us)" "moved/$new_at" \
+            "last_unique_us: moved by new ids, not by duplicates"
+    else
+        skip "last_unique_us: moved by new ids, not by duplicates" "no bench payloads at '$bench'"
+    fi
     stop_sink
 else
     fail "a sink starts"
