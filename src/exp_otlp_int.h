@@ -130,6 +130,7 @@ struct exp_otlp {
     unsigned n_workers;
     struct exp_otlp_counts counts;
     int wake_fd;
+    _Atomic bool wake_pending;          /* wake_fd written, on_wake not yet run: no need to write again */
     _Atomic bool stopping;
     pthread_t thread;
     bool thread_started;

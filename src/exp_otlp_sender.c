@@ -45,9 +45,14 @@ int64_t exp_otlp_now_ms(void)
     return exp_otlp_clock_ms(CLOCK_MONOTONIC);
 }
 
+/* One write per wake-up, not per caller: every request committed alone (sending_queue.batch) wakes the
+ * exporter, and on_wake looks at every queue anyway. */
 void exp_otlp_wake(struct exp_otlp *e)
 {
     uint64_t one = 1;
+
+    if (atomic_exchange(&e->wake_pending, true))
+        return;
     ssize_t w = write(e->wake_fd, &one, sizeof one);    /* fails only when a wake-up is pending anyway */
     (void)w;
 }
@@ -596,12 +601,14 @@ static void exp_otlp_kick(struct exp_otlp *e)
 
 static void exp_otlp_on_wake(evutil_socket_t fd, short what, void *arg)
 {
+    struct exp_otlp *e = arg;
     uint64_t n;
     (void)what;
 
+    atomic_store(&e->wake_pending, false);      /* before the look: a wake after it writes again */
     if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
         return;
-    exp_otlp_kick(arg);
+    exp_otlp_kick(e);
 }
 
 /* ---- stopping ---- */

@@ -371,18 +371,66 @@ static void spool_writer_unmap(struct spool *sp)
 
 /* ---- completions ---- */
 
+/* A chain of completions for one reactor (linked by next), run in order. */
 static void spool_writer_on_done(struct reactor *r, void *arg)
 {
-    struct spool_op *op = arg;
+    struct spool_op *next;
 
-    op->done(r, op->arg, op->status);
-    free(op);
+    for (struct spool_op *op = arg; op != NULL; op = next) {
+        next = op->next;
+        op->done(r, op->arg, op->status);
+        free(op);
+    }
 }
 
-/* Posts each put's completion to its reactor and frees the other ops; a completion the reactor cannot
- * take now (out of memory) is kept and posted again later: the worker's client is waiting for it. */
+/* Posts a chain of completions to their reactor in one message, or keeps it to post again later when the
+ * reactor cannot take it now (out of memory): the worker's clients are waiting for it. */
+static void spool_writer_post(struct spool *sp, struct spool_op *chain, struct spool_op *last)
+{
+    if (reactor_post(chain->r, spool_writer_on_done, chain) != 0) {
+        last->next = sp->unposted;
+        sp->unposted = chain;
+    }
+}
+
+/* The completions of one group commit, one chain per reactor: a commit of 100 requests stored one by one
+ * (sending_queue.batch) wakes their worker once, not 100 times. */
+#define SPOOL_POST_CHAINS 16
+
+struct spool_writer_chains {
+    struct { struct spool_op *head, *tail; } v[SPOOL_POST_CHAINS];
+    unsigned n;
+};
+
+static void spool_writer_post_chains(struct spool *sp, struct spool_writer_chains *c)
+{
+    for (unsigned i = 0; i < c->n; i++)
+        spool_writer_post(sp, c->v[i].head, c->v[i].tail);
+    c->n = 0;
+}
+
+static void spool_writer_chain(struct spool *sp, struct spool_writer_chains *c, struct spool_op *op)
+{
+    unsigned i = 0;
+
+    while (i < c->n && c->v[i].head->r != op->r)
+        i++;
+    if (i == SPOOL_POST_CHAINS) {       /* more reactors than chains: post what we have */
+        spool_writer_post_chains(sp, c);
+        i = 0;
+    }
+    if (i == c->n) {
+        c->v[c->n++].head = op;
+    } else {
+        c->v[i].tail->next = op;
+    }
+    c->v[i].tail = op;
+}
+
+/* Posts each put's completion to its reactor and frees the other ops. */
 static void spool_writer_complete(struct spool *sp, struct spool_op *ops)
 {
+    struct spool_writer_chains chains = { .n = 0 };
     struct spool_op *next;
 
     for (struct spool_op *op = ops; op != NULL; op = next) {
@@ -401,13 +449,12 @@ static void spool_writer_complete(struct spool *sp, struct spool_op *ops)
         else if (op->status != 0)
             atomic_fetch_add(&op->q->failed, 1);
         op->next = NULL;
-        if (reactor_post(op->r, spool_writer_on_done, op) != 0) {
-            op->next = sp->unposted;
-            sp->unposted = op;
-        }
+        spool_writer_chain(sp, &chains, op);
     }
+    spool_writer_post_chains(sp, &chains);
 }
 
+/* Posts again, one by one, the completions no reactor could take before. */
 static void spool_writer_repost(struct spool *sp)
 {
     struct spool_op *ops = sp->unposted, *next;
@@ -415,10 +462,8 @@ static void spool_writer_repost(struct spool *sp)
     sp->unposted = NULL;
     for (struct spool_op *op = ops; op != NULL; op = next) {
         next = op->next;
-        if (reactor_post(op->r, spool_writer_on_done, op) != 0) {
-            op->next = sp->unposted;
-            sp->unposted = op;
-        }
+        op->next = NULL;
+        spool_writer_post(sp, op, op);
     }
 }
 
