@@ -1,8 +1,17 @@
 /* component.c: names of component kinds and signals, as the config file and
- * the logs spell them. */
+ * the logs spell them; a payload's bytes in one piece. */
 #include "autoconf.h"
 
+#include <event2/buffer.h>
+
 #include "component.h"
+
+const uint8_t *otlp_payload_bytes(const struct otlp_payload *p)
+{
+    if (p->data != NULL)
+        return p->data;
+    return p->len > 0 ? evbuffer_pullup(p->buf, -1) : (const uint8_t *)"";
+}
 
 const char *component_kind_name(enum og_kind kind)
 {

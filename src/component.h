@@ -38,21 +38,27 @@ struct evbuffer;
  * conversion), with what the intake scan counted. */
 struct otlp_payload {
     enum og_signal signal;
-    const uint8_t *data;        /* borrowed: valid during consume() only */
+    /* The bytes, borrowed (valid during consume() only): in one piece at
+     * <data>, or, when <data> is NULL, in the evbuffer <buf> (a batch: a
+     * chain per request, moved there, not copied). otlp_payload_bytes()
+     * gives them in one piece either way. */
+    const uint8_t *data;
+    struct evbuffer *buf;
     size_t len;
     uint64_t resources;
     uint64_t items;             /* spans, data points or log records */
     const char *tenant;         /* from the receiver's tenant header; "" for none */
-    /* Not NULL when <data> starts a malloc'd buffer, *give, that its producer
-     * no longer needs: a consumer that keeps the bytes whole may take the
-     * buffer (set *give to NULL, free() it when done) instead of copying
+    /* Not NULL when *give_buf is an evbuffer that holds the bytes and
+     * nothing else, which its producer no longer needs: a consumer that
+     * keeps the bytes whole may take it (set *give_buf to NULL; it is then
+     * the taker's to evbuffer_free(), on any thread) instead of copying
      * them. pipeline_run offers it to the last of several consumers only. */
-    uint8_t **give;
-    /* The same for an evbuffer, *give_buf, that holds <data> and nothing
-     * else (a request's decoded body): taken, it is the taker's to
-     * evbuffer_free(), on any thread. */
     struct evbuffer **give_buf;
 };
+
+/* The bytes of <p> in one piece: <data>, or <buf> made one chain (a copy,
+ * made once: <buf> stays one chain). NULL when out of memory. */
+const uint8_t *otlp_payload_bytes(const struct otlp_payload *p);
 
 /* consume() results besides 0 and -1: refused for now, the client retries;
  * held (the answer comes later through the og_wait). */

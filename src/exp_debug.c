@@ -90,11 +90,12 @@ static void exp_debug_dump(const struct component *c, const struct exp_debug_con
                            const struct otlp_payload *p)
 {
     char err[256];
-    struct evbuffer *json = evbuffer_new();
+    const uint8_t *data = otlp_payload_bytes(p);
+    struct evbuffer *json = data != NULL ? evbuffer_new() : NULL;
 
     if (json == NULL)
         return;
-    if (otlp_proto_to_json(p->signal, p->data, p->len, json, err, sizeof(err)) != 0) {
+    if (otlp_proto_to_json(p->signal, data, p->len, json, err, sizeof(err)) != 0) {
         log_warn(c->id, "cannot show the request as JSON: %s", err);
     } else if (conf->verbosity == EXP_DEBUG_NORMAL) {
         char cut[EXP_DEBUG_NORMAL_MAX + 1];

@@ -169,7 +169,8 @@ static void *exp_file_main(void *arg)
 static int exp_file_consume(struct component *c, struct reactor *r, const struct otlp_payload *p, struct og_wait *w)
 {
     struct exp_file *f = c->state;
-    struct evbuffer *rec = evbuffer_new();
+    const uint8_t *data = otlp_payload_bytes(p);
+    struct evbuffer *rec = data != NULL ? evbuffer_new() : NULL;
     char err[256];
     int rc = 0;
 
@@ -181,8 +182,8 @@ static int exp_file_consume(struct component *c, struct reactor *r, const struct
         unsigned char len[4] = { (unsigned char)(p->len >> 24), (unsigned char)(p->len >> 16),
                                  (unsigned char)(p->len >> 8), (unsigned char)p->len };
         evbuffer_add(rec, len, 4);
-        evbuffer_add(rec, p->data, p->len);
-    } else if (otlp_proto_to_json(p->signal, p->data, p->len, rec, err, sizeof(err)) == 0) {
+        evbuffer_add(rec, data, p->len);
+    } else if (otlp_proto_to_json(p->signal, data, p->len, rec, err, sizeof(err)) == 0) {
         evbuffer_add(rec, "\n", 1);
     } else {
         log_error(c->id, "cannot write a request as JSON: %s", err);

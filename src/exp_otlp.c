@@ -130,8 +130,12 @@ static struct exp_otlp_worker *exp_otlp_worker_of(struct exp_otlp *e, struct rea
 static int exp_otlp_encode(struct exp_otlp *e, struct exp_otlp_worker *wk, const struct otlp_payload *p,
                            const uint8_t **data, size_t *len)
 {
+    const uint8_t *in = otlp_payload_bytes(p);
+
+    if (in == NULL)
+        return -1;
     if (e->conf->compression != EXP_OTLP_GZIP) {
-        *data = p->data;
+        *data = in;
         *len = p->len;
         return 0;
     }
@@ -144,7 +148,7 @@ static int exp_otlp_encode(struct exp_otlp *e, struct exp_otlp_worker *wk, const
         wk->cap = room;
     }
     deflateReset(&wk->zs);
-    wk->zs.next_in = (Bytef *)p->data;
+    wk->zs.next_in = (Bytef *)in;
     wk->zs.avail_in = (uInt)p->len;
     wk->zs.next_out = wk->buf;
     wk->zs.avail_out = (uInt)room;
@@ -264,22 +268,23 @@ static int exp_otlp_spool_consume(struct exp_otlp *e, struct exp_otlp_worker *wk
 {
     struct exp_otlp_tq *tq = exp_otlp_tq_get(e, wk, p->tenant);
     struct exp_otlp_put *put = malloc(sizeof(*put));
-    const uint8_t *data;
-    size_t len;
+    bool gzip = e->conf->compression == EXP_OTLP_GZIP;
+    bool take = !gzip && p->give_buf != NULL && *p->give_buf != NULL;
+    const uint8_t *data = NULL;
+    size_t len = 0;
 
-    if (tq == NULL || put == NULL || exp_otlp_encode(e, wk, p, &data, &len) != 0) {
+    if (tq == NULL || put == NULL || (!take && exp_otlp_encode(e, wk, p, &data, &len) != 0)) {
         free(put);
         return OG_RETRY;
     }
     *put = (struct exp_otlp_put){ .e = e, .w = w, .signal = p->signal, .items = p->items };
-    unsigned enc = e->conf->compression == EXP_OTLP_GZIP ? EXP_OTLP_SPOOL_GZIP : 0;
+    unsigned enc = gzip ? EXP_OTLP_SPOOL_GZIP : 0;
     int rc;
-    if (data == p->data && p->give != NULL && *p->give == p->data) {
-        rc = spool_put_take(tq->sq, p->signal, p->items, enc, *p->give, len, r, exp_otlp_on_put, put);
-        *p->give = NULL;    /* a batch's bytes go to the spool as they are: no copy */
-    } else if (data == p->data && p->give_buf != NULL && *p->give_buf != NULL) {
+    if (take) {
+        /* a request's message buffer, or a batch's chains, go to the spool writer as they are: it copies
+         * them into LMDB's pages, the one copy between the socket and the file */
         rc = spool_put_buf(tq->sq, p->signal, p->items, enc, *p->give_buf, r, exp_otlp_on_put, put);
-        *p->give_buf = NULL;    /* so does a request's message buffer */
+        *p->give_buf = NULL;
     } else {
         rc = spool_put(tq->sq, p->signal, p->items, enc, data, len, r, exp_otlp_on_put, put);
     }

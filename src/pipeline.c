@@ -30,8 +30,7 @@ int pipeline_run(struct pipeline *pl, size_t from, struct reactor *r, const stru
         return pl->exporters[0]->type->consume(pl->exporters[0], r, p, w);
     unsigned before = w->pending;
     struct otlp_payload shared = *p;
-    shared.give = NULL;                 /* the others would find the bytes gone */
-    shared.give_buf = NULL;
+    shared.give_buf = NULL;             /* the others would find the bytes gone */
     og_wait_hold(w);
     for (size_t j = 0; j < pl->nexporters; j++) {
         struct component *ex = pl->exporters[j];
@@ -47,7 +46,6 @@ int pipeline_consume(struct pipeline *const *v, size_t n, struct reactor *r, con
         return pipeline_run(v[0], 0, r, p, w);
     unsigned before = w->pending;
     struct otlp_payload shared = *p;
-    shared.give = NULL;
     shared.give_buf = NULL;
     og_wait_hold(w);
     for (size_t i = 0; i < n; i++)

@@ -7,6 +7,7 @@
  * through batching. Worker state only: no locks. */
 #include "autoconf.h"
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,12 +23,15 @@
 #include "pipeline.h"
 #include "reactor.h"
 
-/* Flushed batches kept per worker for their buffers: steady traffic reuses
- * them instead of growing new ones, and a burst of tenants does not pin
- * memory after it is gone. */
+/* Flushed batches kept per worker for their waiter arrays: steady traffic
+ * reuses them instead of growing new ones, and a burst of tenants does not
+ * pin memory after it is gone. */
 #define PROC_BATCH_IDLE_MAX 4
-#define PROC_BATCH_FIRST_BYTES 65536
 #define PROC_BATCH_FIRST_WAITERS 16
+/* A request this large is moved into its batch (its buffer's chains): below,
+ * copying it is cheaper than a chain per request (a malloc, up to half of it
+ * slack, one more piece for the spool writer to copy from). */
+#define PROC_BATCH_MOVE_MIN 4096
 
 struct proc_batch_conf {
     int64_t send_batch_size;
@@ -61,8 +65,12 @@ struct proc_batch {
     size_t from;                        /* the pipeline step after this processor */
     enum og_signal signal;
     char *tenant;                       /* owned */
-    uint8_t *data;                      /* the requests' bytes, appended */
-    size_t len, cap;
+    /* The requests' bytes, appended: a request's own buffer is moved in
+     * whole (its chains, no copy) when its receiver gives it up, as gRPC
+     * and OTLP/HTTP do, and it is not small; the spool writer copies the
+     * chains into LMDB. NULL until the first request, and after an exporter
+     * took it. */
+    struct evbuffer *buf;
     uint64_t items, resources;
     struct og_wait **waiters;           /* the held requests, answered with the verdict */
     size_t nwaiters, capwaiters;
@@ -81,9 +89,6 @@ struct proc_batch_worker {
     int64_t nopen;
     unsigned nidle;
     bool draining;                      /* after drain(): requests go on alone, no batch opens */
-    uint8_t *spare;                     /* the bytes buffer of a batch already sent, for the next one */
-    size_t spare_cap;
-    size_t given_cap;                   /* the size of the last buffer an exporter took: the next one's */
 };
 
 struct proc_batch_set {
@@ -97,7 +102,8 @@ static void proc_batch_destroy(struct proc_batch *b)
     if (b->timer != NULL)
         event_free(b->timer);
     free(b->tenant);
-    free(b->data);
+    if (b->buf != NULL)
+        evbuffer_free(b->buf);
     free(b->waiters);
     free(b);
 }
@@ -110,7 +116,6 @@ static void proc_batch_retire(struct proc_batch *b)
 
     free(b->tenant);
     b->tenant = NULL;
-    b->len = 0;
     b->items = b->resources = 0;
     b->nwaiters = 0;
     if (wk == NULL || wk->nidle >= PROC_BATCH_IDLE_MAX) {
@@ -158,40 +163,24 @@ static void proc_batch_close(struct proc_batch *b)
     TAILQ_INSERT_TAIL(&wk->flushing, b, link);
 }
 
-/* The exporters took the buffer or copied what they keep before pipeline_run returned: a batch waiting for
- * its verdict needs no bytes, so its buffer goes to the worker's next batch (memory: one buffer per open
- * batch plus one spare, not one per batch waiting for the spool). A buffer taken is remembered by its size,
- * so that the next batch gets one as large at once rather than growing one by doubling. */
-static void proc_batch_park_bytes(struct proc_batch *b)
-{
-    struct proc_batch_worker *wk = b->worker;
-
-    if (b->data == NULL) {
-        if (wk != NULL)
-            wk->given_cap = b->cap;
-    } else if (wk != NULL && wk->spare == NULL) {
-        wk->spare = b->data;
-        wk->spare_cap = b->cap;
-    } else {
-        free(b->data);
-    }
-    b->data = NULL;
-    b->cap = b->len = 0;
-}
-
 /* Sends a closed batch down the rest of its pipeline. Returns OG_PENDING
  * when the verdict comes later through b->wait; else the verdict, already
- * given to every waiter, and <b> is retired: the caller must not touch it. */
+ * given to every waiter, and <b> is retired: the caller must not touch it.
+ * The exporters took the bytes or copied what they keep before
+ * pipeline_run returned: a batch waiting for its verdict holds none. */
 static int proc_batch_send(struct proc_batch *b)
 {
     struct otlp_payload p = {
-        .signal = b->signal, .data = b->data != NULL ? b->data : (const uint8_t *)"", .len = b->len,
-        .resources = b->resources, .items = b->items, .tenant = b->tenant, .give = b->data != NULL ? &b->data : NULL,
+        .signal = b->signal, .buf = b->buf, .len = b->buf != NULL ? evbuffer_get_length(b->buf) : 0,
+        .resources = b->resources, .items = b->items, .tenant = b->tenant, .give_buf = b->buf != NULL ? &b->buf : NULL,
     };
 
+    if (p.len == 0)
+        p.data = (const uint8_t *)"";
     b->wait = (struct og_wait){ .done = proc_batch_on_done };
     int rc = pipeline_run(b->pl, b->from, b->worker->r, &p, &b->wait);
-    proc_batch_park_bytes(b);
+    if (b->buf != NULL)
+        evbuffer_drain(b->buf, evbuffer_get_length(b->buf));
     if (rc != OG_PENDING)
         proc_batch_on_verdict(b, rc);
     return rc;
@@ -276,30 +265,26 @@ static int proc_batch_reserve(void **v, size_t *cap, size_t need, size_t size, s
     return 0;
 }
 
-/* Appends the bytes and counts of <p> to <b>, and makes room for one more
- * waiter, so that proc_batch_hold cannot fail. Returns 0, or -1 when out of
- * memory (<b> unchanged). */
+/* Appends the bytes and counts of <p> to <b> (taking the request's buffer
+ * when offered), and makes room for one more waiter, so that
+ * proc_batch_hold cannot fail. Returns 0, or -1 when out of memory (<b>
+ * unchanged). */
 static int proc_batch_append(struct proc_batch *b, const struct otlp_payload *p)
 {
-    struct proc_batch_worker *wk = b->worker;
-    size_t first = PROC_BATCH_FIRST_BYTES;
+    const uint8_t *data = NULL;
 
-    if (b->data == NULL && wk->spare != NULL) {
-        b->data = wk->spare;
-        b->cap = wk->spare_cap;
-        wk->spare = NULL;
-    }
-    if (b->data == NULL && wk->given_cap > 0) {
-        first = wk->given_cap;
-        wk->given_cap = 0;
-    }
-    if (proc_batch_reserve((void **)&b->data, &b->cap, b->len + p->len, 1, first) != 0 ||
+    if ((b->buf == NULL && (b->buf = evbuffer_new()) == NULL) ||
         proc_batch_reserve((void **)&b->waiters, &b->capwaiters, b->nwaiters + 1, sizeof(*b->waiters),
                            PROC_BATCH_FIRST_WAITERS) != 0)
         return -1;
-    if (p->len > 0)
-        memcpy(b->data + b->len, p->data, p->len);
-    b->len += p->len;
+    if (p->len >= PROC_BATCH_MOVE_MIN && p->give_buf != NULL && *p->give_buf != NULL) {
+        if (evbuffer_add_buffer(b->buf, *p->give_buf) != 0)
+            return -1;
+        evbuffer_free(*p->give_buf);
+        *p->give_buf = NULL;
+    } else if (p->len > 0 && ((data = otlp_payload_bytes(p)) == NULL || evbuffer_add(b->buf, data, p->len) != 0)) {
+        return -1;
+    }
     b->items += p->items;
     b->resources += p->resources;
     return 0;
@@ -407,8 +392,6 @@ static void proc_batch_on_worker_stop(struct reactor *r, void *arg)
         proc_batch_destroy(b);
     }
     wk->nidle = 0;
-    free(wk->spare);
-    wk->spare = NULL;
 }
 
 static void proc_batch_each_worker(struct proc_batch_set *set, reactor_fn fn)

@@ -183,6 +183,26 @@ elif started "two tenants"; then
     is "$(record_spans "$OUT")" "300 3000" "two tenants never share a batch: one of 300 spans (a), one of 3000 (b)"
 fi
 
+# Small requests are copied into the batch, large ones moved in as their own
+# buffer (PROC_BATCH_MOVE_MIN, 4 KiB): one batch of both, interleaved, is one
+# valid request holding every span (the json file exporter decodes it whole).
+cfg=$OG_TMP/mixed.yaml
+batch_config "$cfg" "send_batch_size: 100000" "timeout: 1h"
+if [ -z "${OTELGEN:-}" ] || [ ! -x "$OTELGEN" ]; then
+    skip "small and large requests in one batch" "OTELGEN is not set to an executable otelgen"
+elif started "small and large requests"; then
+    : >"$OG_TMP/out.json"
+    send_in_background mixed_large 4
+    "$OTELGEN" send --protocol grpc --spans-per-request 3 -n 40 --concurrency 40 -c 1 "127.0.0.1:$GRPC_PORT" \
+        >"$OG_TMP/mixed_small.out" 2>&1 &
+    senders="$senders $!"
+    term_after_senders
+    is "$(cat "$OG_TMP/mixed_large.codes" 2>/dev/null)/$(sed -n 's/^answers: //p' "$OG_TMP/mixed_small.out")" "4 200/OK=40" \
+        "small and large: the 4 large (HTTP) and 40 small (gRPC) requests answered OK"
+    is "$(record_spans "$OG_TMP/out.json")" "520" \
+        "small and large: one batch of 40 requests of 3 spans (copied) and 4 of 100 (moved), every span in it"
+fi
+
 # metadata_cardinality_limit 1: each request opens a batch in pipeline a,
 # then one in pipeline b, which sends a's to make room, and so on: every
 # batch holds one request, though none is full or due.
