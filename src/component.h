@@ -133,6 +133,9 @@ struct og_component_type {
      * OG_PENDING after og_wait_hold(w) when the verdict comes later (the
      * spool commits it). */
     int (*consume)(struct component *c, struct reactor *r, const struct otlp_payload *p, struct og_wait *w);
+    /* Exporters: true when it batches what it takes by itself (sending_queue.batch), so that a batch
+     * processor in front of it passes requests on instead of batching them twice. May be NULL (false). */
+    bool (*batches)(const struct component *c);
     /* Processors: takes <p> on worker <r> and passes it (or what it made of
      * it) on with pipeline_run(pl, next, ...). Returns as consume does. */
     int (*process)(struct component *c, struct pipeline *pl, size_t next, struct reactor *r,

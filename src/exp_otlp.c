@@ -628,10 +628,19 @@ static int exp_otlphttp_check(const void *conf, const char *id, const struct cfg
     return rc;
 }
 
+/* sending_queue.batch: stored requests merged on the way upstream, so a batch processor in front would only
+ * hold its clients back (their requests wait for a batch to fill, then for its commit). */
+static bool exp_otlp_batches(const struct component *c)
+{
+    const struct exp_otlp_conf *conf = c->conf;
+
+    return conf->queue.batch.enabled;
+}
+
 #define EXP_OTLP_TYPE(type_name, key_table, check_fn) \
     { .name = type_name, .kind = OG_KIND_EXPORTER, .keys = key_table, .conf_size = sizeof(struct exp_otlp_conf), \
       .signals = OG_SIGNAL_ALL, .check = check_fn, .start = exp_otlp_start, .consume = exp_otlp_consume, \
-      .stop = exp_otlp_stop }
+      .batches = exp_otlp_batches, .stop = exp_otlp_stop }
 
 const struct og_component_type exp_otlp_type = EXP_OTLP_TYPE("otlp", exp_otlp_keys, exp_otlp_check);
 const struct og_component_type exp_otlp_grpc_type = EXP_OTLP_TYPE("otlp_grpc", exp_otlp_keys, exp_otlp_check);

@@ -64,13 +64,22 @@ static int gateway_build_pipelines(struct gateway *gw, char *err, size_t errlen)
             goto oom;
         for (size_t j = 0; j < cp->nprocessors; j++)
             p->processors[p->nprocessors++] = gateway_find(gw, cp->processors[j]);
-        for (size_t j = 0; j < cp->nexporters; j++)
-            p->exporters[p->nexporters++] = gateway_find(gw, cp->exporters[j]);
+        p->exporters_batch = cp->nexporters > 0;
+        for (size_t j = 0; j < cp->nexporters; j++) {
+            struct component *ex = p->exporters[p->nexporters++] = gateway_find(gw, cp->exporters[j]);
+            p->exporters_batch = p->exporters_batch && ex->type->batches != NULL && ex->type->batches(ex);
+        }
     }
     return 0;
 oom:
     snprintf(err, errlen, "out of memory");
     return -1;
+}
+
+struct pipeline *gateway_pipelines(struct gateway *gw, size_t *n)
+{
+    *n = gw->npipelines;
+    return gw->pipelines;
 }
 
 size_t gateway_pipelines_of(struct gateway *gw, const char *receiver_id, int signal,

@@ -50,6 +50,9 @@ struct reactor_pool *gateway_workers(struct gateway *gw);
 
 /* The started component <id> of <kind> (an extension an exporter names), or
  * NULL. Main thread, from start() on. */
+/* Every configured pipeline, <*n> of them; built once every exporter and processor started. */
+struct pipeline *gateway_pipelines(struct gateway *gw, size_t *n);
+
 struct component *gateway_component(struct gateway *gw, enum og_kind kind, const char *id);
 
 /* Start time, for the health check: ISO 8601 UTC text and seconds since. */

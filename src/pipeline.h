@@ -3,6 +3,7 @@
 #ifndef OG_PIPELINE_H
 #define OG_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "component.h"
@@ -15,6 +16,7 @@ struct pipeline {
     size_t nprocessors;
     struct component **exporters;
     size_t nexporters;
+    bool exporters_batch;       /* every exporter batches by itself: batch processors pass requests on */
 };
 
 /* Runs <p> through <pl> from processor <from> on (== nprocessors: straight

@@ -4,7 +4,9 @@
  * both: nothing is decoded). A batch goes down the pipeline when it holds
  * send_batch_size items or is timeout old, and every request in it is
  * answered with the batch's verdict, so "accept means durable" holds
- * through batching. Worker state only: no locks. */
+ * through batching. In a pipeline whose exporters all batch by themselves
+ * (sending_queue.batch) requests go on as they come. Worker state only: no
+ * locks. */
 #include "autoconf.h"
 
 #include <event2/buffer.h>
@@ -18,6 +20,7 @@
 #include <sys/queue.h>
 
 #include "component.h"
+#include "config.h"
 #include "gateway.h"
 #include "log.h"
 #include "pipeline.h"
@@ -329,7 +332,7 @@ static int proc_batch_process(struct component *c, struct pipeline *pl, size_t n
     bool alone = max > 0 && p->items > max;
     struct proc_batch *b;
 
-    if (conf->timeout_ms == 0 || wk->draining)
+    if (conf->timeout_ms == 0 || wk->draining || pl->exporters_batch)
         return pipeline_run(pl, next, r, p, w);
     for (;;) {
         b = proc_batch_find(wk, pl, p->tenant);
@@ -433,6 +436,20 @@ static int proc_batch_start(struct component *c, struct gateway *gw, char *err, 
     return 0;
 }
 
+/* Names the pipelines this processor passes requests through, once at start. */
+static void proc_batch_started(struct component *c)
+{
+    struct proc_batch_set *set = c->state;
+    size_t n;
+    struct pipeline *pls = gateway_pipelines(set->gw, &n);
+
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < pls[i].nprocessors; j++)
+            if (pls[i].processors[j] == c && pls[i].exporters_batch)
+                log_info(c->id, "pipeline %s: requests go on unbatched, its exporters batch them (sending_queue.batch)",
+                         pls[i].conf->id);
+}
+
 static void proc_batch_drain(struct component *c)
 {
     if (c->state != NULL)
@@ -477,6 +494,7 @@ const struct og_component_type proc_batch_type = {
     .signals = OG_SIGNAL_ALL,
     .check = proc_batch_check,
     .start = proc_batch_start,
+    .started = proc_batch_started,
     .drain = proc_batch_drain,
     .process = proc_batch_process,
     .stop = proc_batch_stop,

@@ -29,7 +29,7 @@ SPOOL_DIR=$OG_TMP/spool
 # spool_config PATH [KEY=VALUE...]: otlp receiver (gRPC and HTTP, tenant header X-Tenant-Id) -> [batch] -> an
 # exporter to the sink with its sending queue in the spool, for every signal. The daemon's ports are picked
 # on the first call and kept, so a restarted daemon is found where the senders left it. Keys (defaults):
-#   exporter=otlp | otlphttp       compression=none | gzip   batch=0 | 1       num_consumers=4
+#   exporter=otlp | otlphttp       compression=none | gzip   batch=0 | 1  batch_timeout=200ms  num_consumers=4
 #   max_size=0  when_full=reject  max_age=168h  qbatch= (sending_queue; qbatch: the keys of its batch, as
 #   "min_size: 1000, flush_timeout: 1s")   timeout=2s  recv_mib=4 (the gRPC receiver's max_recv_msg_size_mib)
 #   dir=$SPOOL_DIR  spool_max=1GiB  sync=always  (the spool extension)
@@ -38,12 +38,12 @@ spool_config()
     local path=$1 kv k v
     shift
     local exporter=otlp compression=none batch=0 num_consumers=4 max_size=0 when_full=reject max_age=168h
-    local dir=$SPOOL_DIR spool_max=1GiB sync=always timeout=2s recv_mib=4 qbatch='' endpoint
+    local dir=$SPOOL_DIR spool_max=1GiB sync=always timeout=2s recv_mib=4 qbatch='' batch_timeout=200ms endpoint
     for kv in "$@"; do
         k=${kv%%=*} v=${kv#*=}
         case $k in
         exporter | compression | batch | num_consumers | max_size | when_full | max_age | dir | spool_max | sync | timeout | \
-            recv_mib | qbatch)
+            recv_mib | qbatch | batch_timeout)
             printf -v "$k" '%s' "$v" ;;
         *) echo "spool_config: unknown key $k" >&2; return 1 ;;
         esac
@@ -65,7 +65,7 @@ spool_config()
         echo "      http: { endpoint: 127.0.0.1:$HTTP_PORT }"
         if [ "$batch" = 1 ]; then
             echo "processors:"
-            echo "  batch: { send_batch_size: 8192, timeout: 200ms }"
+            echo "  batch: { send_batch_size: 8192, timeout: $batch_timeout }"
         fi
         echo "exporters:"
         echo "  $exporter:"

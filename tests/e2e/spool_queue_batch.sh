@@ -3,7 +3,7 @@
 # otlphttp exporter, each request stored in the spool on its own and answered once committed) -> otelgen
 # sink, which counts the requests the exporter merged the stored ones into. Merging by min_size over both
 # exporters, with gzip (one gzip member per stored request) and without; clients answered before their batch
-# is full; flush_timeout; max_size, and a request larger than it; signals never merged together; a run
+# is full; flush_timeout; a batch processor in front passing requests on; max_size, and a request larger than it; signals never merged together; a run
 # refused (503) and sent again whole; a stored request deleted (max_age) while its run is sent; the
 # configuration errors.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
@@ -66,6 +66,30 @@ if start_daemon cfg2.yaml; then
     is "$DAEMON_RC" 0 "flush_timeout: exit 0"
 else
     fail "flush_timeout: otelgate did not start"
+fi
+
+# A batch processor in front of an exporter that batches by itself passes requests on: they are answered once
+# stored, not after its timeout (30 s here), and still go upstream merged by the exporter. Without
+# sending_queue.batch the same processor batches (spool_export.sh and batch.sh).
+rm -rf "$SPOOL_DIR"
+reset_sink
+spool_config cfg2b.yaml batch=1 batch_timeout=30s qbatch="min_size: 1000, flush_timeout: 1s"
+if start_daemon cfg2b.yaml; then
+    t0=$(now_ms)
+    send grpc --signal traces -n 3 -c 1 --concurrency 1
+    t1=$(now_ms)
+    is "$S_RC:$S_ACK_ITEMS" "0:300" "batch processor (timeout 30s) before sending_queue.batch: 3 requests acknowledged"
+    check "... one after the other, each answered once stored, not after the processor's 30 s (took $((t1 - t0)) ms)" \
+        test $((t1 - t0)) -lt 10000
+    wait_until 10 unique_is traces 300
+    is "$(count traces.unique traces.requests)" "300 1" "... and merged by the exporter: 300 spans upstream in one request"
+    check "the batch processor logs which pipelines it passes requests through" \
+        grep -q "batch: pipeline traces: requests go on unbatched, its exporters batch them (sending_queue.batch)" \
+        "$DAEMON_LOG"
+    stop_daemon
+    is "$DAEMON_RC" 0 "batch processor before sending_queue.batch: exit 0"
+else
+    fail "batch processor before sending_queue.batch: otelgate did not start"
 fi
 
 # --------------------------------------------------- 3. max_size ----
