@@ -18,8 +18,11 @@ sink= gw=
 trap 'kill $gw $sink 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# unique: "spans time": the sink's unique spans and when it took its last new one (last_unique_us, in seconds),
+# the end of the run once it holds them all (not the moment this poll, with its Python start-up, saw it)
 unique() {
-    curl -s http://127.0.0.1:19319/stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["traces"]["unique"])'
+    curl -s http://127.0.0.1:19319/stats |
+        python3 -c 'import json, sys; t = json.load(sys.stdin)["traces"]; print(t["unique"], t["last_unique_us"] / 1e6)'
 }
 
 # run COMPRESSION
@@ -40,20 +43,22 @@ YAML
     taskset -c 0 "$otelgate" -c "$tmp/gw.yaml" 2>"$tmp/gw.$1.log" &
     gw=$!
     sleep 1
-    local c0 t0 u=0
+    local c0 c1 t0 t1 u=0
     c0=$(cpu_ticks "$gw")
     t0=$(date +%s.%N)
     taskset -c 1 "$otelgen" send --protocol grpc -n $((spans / 100)) -c 32 --retry 127.0.0.1:19417 >/dev/null
     for _ in $(seq 1200); do
-        u=$(unique)
+        read -r u t1 < <(unique)
         [ "${u:-0}" -ge "$spans" ] && break
         sleep 0.05
     done
+    c1=$(cpu_ticks "$gw")
+    [ "${u:-0}" -ge "$spans" ] || t1=$(date +%s.%N)
     python3 -c 'import sys; spans, t0, t1, c0, c1, hz, u, name = sys.argv[1:]
 secs = float(t1) - float(t0); cpu = (int(c1) - int(c0)) / int(hz)
 print("compression %-5s %9.0f spans/s end to end  %5.2f gateway CPU s per 1M spans  (%s of %s spans arrived)"
       % (name, int(spans) / secs, cpu / (int(spans) / 1e6), u, spans))' \
-        "$spans" "$t0" "$(date +%s.%N)" "$c0" "$(cpu_ticks "$gw")" "$(getconf CLK_TCK)" "$u" "$1"
+        "$spans" "$t0" "$t1" "$c0" "$c1" "$(getconf CLK_TCK)" "$u" "$1"
     kill -TERM "$gw" "$sink"
     wait "$gw" "$sink" 2>/dev/null || true
     gw= sink=
