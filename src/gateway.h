@@ -48,11 +48,11 @@ uint64_t gateway_inflight(const struct gateway *gw);
 unsigned gateway_worker_count(const struct config *cfg);
 struct reactor_pool *gateway_workers(struct gateway *gw);
 
-/* The started component <id> of <kind> (an extension an exporter names), or
- * NULL. Main thread, from start() on. */
 /* Every configured pipeline, <*n> of them; built once every exporter and processor started. */
 struct pipeline *gateway_pipelines(struct gateway *gw, size_t *n);
 
+/* The started component <id> of <kind> (an extension an exporter names), or
+ * NULL. Main thread, from start() on. */
 struct component *gateway_component(struct gateway *gw, enum og_kind kind, const char *id);
 
 /* Start time, for the health check: ISO 8601 UTC text and seconds since. */
