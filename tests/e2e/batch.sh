@@ -185,9 +185,13 @@ fi
 
 # Small requests are copied into the batch, large ones moved in as their own
 # buffer (PROC_BATCH_MOVE_MIN, 4 KiB): one batch of both, interleaved, is one
-# valid request holding every span (the json file exporter decodes it whole).
+# valid request holding every span (the json file exporters decode it whole).
+# The pipeline fans the batch out to two exporters, which both get all of it:
+# the first from the batch's chains made one piece, the second after that.
 cfg=$OG_TMP/mixed.yaml
 batch_config "$cfg" "send_batch_size: 100000" "timeout: 1h"
+sed -i -e '/^    traces:$/,/exporters:/ s/exporters: \[file\]/exporters: [file, file\/b]/' \
+    -e "s|^exporters:$|&\n  file/b:\n    path: $OG_TMP/mixed.b.json\n    flush_interval: 20ms|" "$cfg"
 if [ -z "${OTELGEN:-}" ] || [ ! -x "$OTELGEN" ]; then
     skip "small and large requests in one batch" "OTELGEN is not set to an executable otelgen"
 elif started "small and large requests"; then
@@ -199,8 +203,8 @@ elif started "small and large requests"; then
     term_after_senders
     is "$(cat "$OG_TMP/mixed_large.codes" 2>/dev/null)/$(sed -n 's/^answers: //p' "$OG_TMP/mixed_small.out")" "4 200/OK=40" \
         "small and large: the 4 large (HTTP) and 40 small (gRPC) requests answered OK"
-    is "$(record_spans "$OG_TMP/out.json")" "520" \
-        "small and large: one batch of 40 requests of 3 spans (copied) and 4 of 100 (moved), every span in it"
+    is "$(record_spans "$OG_TMP/out.json")/$(record_spans "$OG_TMP/mixed.b.json")" "520/520" \
+        "small and large: one batch of 40 requests of 3 spans (copied) and 4 of 100 (moved), every span in it, to both exporters"
 fi
 
 # metadata_cardinality_limit 1: each request opens a batch in pipeline a,
