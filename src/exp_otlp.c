@@ -10,6 +10,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <event2/buffer.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,19 +163,25 @@ static int exp_otlp_encode(struct exp_otlp *e, struct exp_otlp_worker *wk, const
 /* Queues one request in memory: answered now. OG_RETRY when the queue is full, stopping or out of memory. */
 static int exp_otlp_mem_consume(struct exp_otlp *e, struct exp_otlp_worker *wk, const struct otlp_payload *p)
 {
-    const uint8_t *data;
-    size_t len;
+    bool gzip = e->conf->compression == EXP_OTLP_GZIP;
+    const uint8_t *data = NULL;
+    size_t len = p->len;
     int was_empty = 0;
 
-    if (exp_otlp_encode(e, wk, p, &data, &len) != 0)
+    /* a batch's chains are copied into the queued batch as they are: making them one piece first would copy
+     * them twice */
+    if ((gzip || p->data != NULL) && exp_otlp_encode(e, wk, p, &data, &len) != 0)
         return OG_RETRY;
     struct exp_otlp_batch *b = exp_otlp_batch_new(p->tenant, len);
     if (b == NULL)
         return OG_RETRY;
-    memcpy(b->data, data, len);
+    if (data != NULL)
+        memcpy(b->data, data, len);
+    else
+        evbuffer_copyout(p->buf, b->data, len);
     b->signal = p->signal;
     b->items = p->items;
-    b->gzip = e->conf->compression == EXP_OTLP_GZIP;
+    b->gzip = gzip;
     if (exp_otlp_queue_put(&e->queue, b, &was_empty) != 0) {
         atomic_fetch_add(&e->counts.enqueue_failed[p->signal], p->items);
         free(b);

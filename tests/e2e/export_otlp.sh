@@ -1,9 +1,10 @@
 #!/bin/sh
 # export_otlp.sh: the otlp (OTLP/gRPC) exporter end to end: otelgen send -> otelgate (otlp receiver ->
 # otlp exporter) -> otelgen sink, counting unique and duplicated items at the sink. Happy path for every
-# signal, a flapping upstream (UNAVAILABLE 50 %), an upstream down at first, permanent rejections, a full
-# sending queue (the sender is told to retry, nothing accepted is lost), a bounded stop with a backlog
-# (what is lost is counted), configured headers, the otlphttp exporter's URLs, config errors.
+# signal, a batch processor before the in-memory queue, a flapping upstream (UNAVAILABLE 50 %), an upstream
+# down at first, permanent rejections, a full sending queue (the sender is told to retry, nothing accepted is
+# lost), a bounded stop with a backlog (what is lost is counted), configured headers, the otlphttp exporter's
+# URLs, config errors.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sink_lib.sh"
@@ -82,6 +83,25 @@ if start_daemon cfg1.yaml; then
 else
     fail "happy path: otelgate did not start"
 fi
+
+# A batch processor before the in-memory queue: its batches (each request's buffer moved in) reach the
+# upstream whole, plain (copied straight from the batch's chains) and gzip (made one piece, then compressed).
+for comp in none gzip; do
+    ctl POST /reset
+    otlp_config "cfg1b.$comp.yaml" "compression: $comp"
+    sed -i -e 's/^      receivers: \[otlp\]$/&\n      processors: [batch]/' \
+        -e 's/^exporters:$/processors:\n  batch: { send_batch_size: 1000, timeout: 30s }\n&/' "cfg1b.$comp.yaml"
+    if start_daemon "cfg1b.$comp.yaml"; then
+        send --signal traces -n "$N" -c 1 --concurrency "$N"
+        is "$RC:$(answers)" "0:OK=$N" "batch processor, compression $comp: $N requests answered OK"
+        wait_until 10 unique_is traces "$ITEMS"
+        is "$(count traces.unique traces.duplicates traces.requests)" "$ITEMS 0 $((ITEMS / 1000))" \
+            "batch processor, compression $comp: $ITEMS spans upstream in batches of 1000"
+        stop_daemon
+    else
+        fail "batch processor, compression $comp: otelgate did not start"
+    fi
+done
 
 # --------------------------------------- 2. upstream UNAVAILABLE 50 % ----
 
