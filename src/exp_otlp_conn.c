@@ -20,7 +20,6 @@
 #include "h2_client.h"
 
 #define EXP_OTLP_CONN_OUT_HIGH (256 * 1024)     /* stop framing while this much waits for the socket */
-#define EXP_OTLP_CONN_SLICE (64 * 1024)         /* bytes of a spooled batch read from the spool at a time */
 #define EXP_OTLP_CONN_RESP_MAX 512              /* response body bytes kept: enough for partial success */
 #define EXP_OTLP_CONN_FIXED_HEADERS 9
 
@@ -104,9 +103,9 @@ static int exp_otlp_conn_slice(struct exp_otlp_stream *s, size_t off, size_t n)
 
     if (s->slice != NULL && off >= s->slice_off && off + n <= s->slice_off + s->slice_len)
         return 0;
-    if (len > EXP_OTLP_CONN_SLICE && n <= EXP_OTLP_CONN_SLICE)
-        len = EXP_OTLP_CONN_SLICE;
-    else if (len > n && n > EXP_OTLP_CONN_SLICE)
+    if (len > EXP_OTLP_SLICE && n <= EXP_OTLP_SLICE)
+        len = EXP_OTLP_SLICE;
+    else if (len > n && n > EXP_OTLP_SLICE)
         len = n;
     if ((slice = exp_otlp_bytes_new(len, &room)) == NULL)
         return -1;

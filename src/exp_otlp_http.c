@@ -28,7 +28,6 @@
 
 #define EXP_OTLP_HTTP_BODY_MAX 4096             /* response body bytes kept: a Status or a partial success */
 #define EXP_OTLP_HTTP_OUT_MAX (256 * 1024)      /* bytes written per loop turn (libevent's default is 16 KiB) */
-#define EXP_OTLP_HTTP_SLICE (64 * 1024)         /* bytes of a spooled batch read from the spool at a time */
 #define EXP_OTLP_HTTP_RETRY_AFTER_MAX 86400     /* seconds: a longer Retry-After is taken as a day */
 
 /* The response headers the answer needs. */
@@ -374,7 +373,7 @@ static int exp_otlp_http_feed(struct exp_otlp_http_conn *c)
     struct evbuffer_iovec v;
 
     while (c->body_off < b->len && evbuffer_get_length(out) < EXP_OTLP_HTTP_OUT_MAX) {
-        size_t n = b->len - c->body_off < EXP_OTLP_HTTP_SLICE ? b->len - c->body_off : EXP_OTLP_HTTP_SLICE;
+        size_t n = b->len - c->body_off < EXP_OTLP_SLICE ? b->len - c->body_off : EXP_OTLP_SLICE;
         if (evbuffer_reserve_space(out, (ev_ssize_t)n, &v, 1) != 1 ||
             b->read(b->read_arg, b, c->body_off, n, v.iov_base) != 0)
             return -1;      /* the reserved space is not committed: nothing of this slice is sent */

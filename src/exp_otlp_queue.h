@@ -16,6 +16,9 @@
  * frame it. */
 #define EXP_OTLP_BATCH_HEADROOM 8
 
+/* Bytes of a spooled batch a transport reads from the spool at a time (b->read) as it writes the batch. */
+#define EXP_OTLP_SLICE (64 * 1024)
+
 struct exp_otlp_tq;
 struct exp_otlp_batch;
 
