@@ -493,8 +493,7 @@ static int spool_submit(struct spool *sp, struct spool_op *op)
     return rc;
 }
 
-/* Frees the bytes of a put: <data> or <buf>. */
-static void spool_put_drop(uint8_t *data, struct evbuffer *buf)
+void spool_put_drop(uint8_t *data, struct evbuffer *buf)
 {
     free(data);
     if (buf != NULL)

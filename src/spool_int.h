@@ -43,6 +43,9 @@ struct spool_op {
     struct evbuffer *buf;           /* put: or the bytes are in this, owned the same way */
 };
 
+/* Frees the bytes of a put: <data> or <buf> (either may be NULL). */
+void spool_put_drop(uint8_t *data, struct evbuffer *buf);
+
 struct spool_queue {
     struct spool *sp;
     char name[SPOOL_NAME_MAX + 1];

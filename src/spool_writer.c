@@ -435,10 +435,8 @@ static void spool_writer_complete(struct spool *sp, struct spool_op *ops)
 
     for (struct spool_op *op = ops; op != NULL; op = next) {
         next = op->next;
-        free(op->data);     /* in LMDB now, or refused: either way no longer needed */
+        spool_put_drop(op->data, op->buf);     /* in LMDB now, or refused: either way no longer needed */
         op->data = NULL;
-        if (op->buf != NULL)
-            evbuffer_free(op->buf);
         op->buf = NULL;
         if (op->kind != SPOOL_OP_PUT) {
             free(op);
