@@ -535,12 +535,6 @@ static int spool_put_op(struct spool_queue *q, enum og_signal signal, uint64_t i
     return rc;
 }
 
-int spool_put_take(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, uint8_t *data,
-                   size_t len, struct reactor *r, spool_done_fn done, void *arg)
-{
-    return spool_put_op(q, signal, items, encoding, data, NULL, len, r, done, arg);
-}
-
 int spool_put_buf(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding,
                   struct evbuffer *buf, struct reactor *r, spool_done_fn done, void *arg)
 {
@@ -558,7 +552,7 @@ int spool_put(struct spool_queue *q, enum og_signal signal, uint64_t items, unsi
         return OG_RETRY;
     if (len > 0)
         memcpy(copy, data, len);
-    return spool_put_take(q, signal, items, encoding, copy, len, r, done, arg);
+    return spool_put_op(q, signal, items, encoding, copy, NULL, len, r, done, arg);
 }
 
 int spool_op_submit_seq(struct spool_queue *q, enum spool_op_kind kind, uint64_t seq)

@@ -93,11 +93,8 @@ int spool_queue_open(struct spool *sp, const char *name, uint64_t max_bytes, enu
  * spool_close began. Any thread; never blocks on disk. */
 int spool_put(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, const uint8_t *data,
               size_t len, struct reactor *r, spool_done_fn done, void *arg);
-/* spool_put of a malloc'd <data> the spool takes instead of copying: it frees it, whatever is returned. */
-int spool_put_take(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding, uint8_t *data,
-                   size_t len, struct reactor *r, spool_done_fn done, void *arg);
-/* The same for all the bytes of <buf>, taken: the spool copies them into the map straight from it and
- * evbuffer_free()s it on its writer's thread, whatever is returned. */
+/* spool_put of all the bytes of <buf>, taken instead of copied: the spool copies them into the map straight
+ * from it and evbuffer_free()s it on its writer's thread, whatever is returned. */
 int spool_put_buf(struct spool_queue *q, enum og_signal signal, uint64_t items, unsigned encoding,
                   struct evbuffer *buf, struct reactor *r, spool_done_fn done, void *arg);
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
 #include <lmdb.h>
 
 #include "component.h"
@@ -66,6 +67,14 @@ static void wait_tickets(struct ticket *t, size_t n)
         while (!t[i].done)
             pthread_cond_wait(&waiter.c, &waiter.m);
     pthread_mutex_unlock(&waiter.m);
+}
+
+/* The cleanup of a chain added by reference: the spool writer frees the evbuffer, and so the bytes. */
+static void free_chain(const void *data, size_t len, void *arg)
+{
+    (void)data;
+    (void)len;
+    free(arg);
 }
 
 /* Payload i: "batch <i>" padded with a pattern to <len> bytes. */
@@ -309,7 +318,7 @@ static long mapped_kib(const char *suffix)
 }
 
 /* Batches come out byte for byte, whole or in slices, large ones (own overflow pages) and small ones (shared
- * leaf pages), taken (spool_put_take) or copied in; and reading 48 MiB of them back, then deleting them,
+ * leaf pages), moved in as an evbuffer's chains (spool_put_buf) or copied in; and reading 48 MiB of them back, then deleting them,
  * leaves almost none of the map resident in this process: batches are read from the file, and the writer
  * unmaps what its transactions read. */
 static void test_copy_out_resident(void **state)
@@ -334,12 +343,18 @@ static void test_copy_out_resident(void **state)
         assert_non_null(buf);
         fill(buf, len, i);
         t[i] = (struct ticket){ .w = &waiter };
-        if (i % 2 == 0)
-            assert_int_equal(spool_put_take(q, OG_SIGNAL_TRACES, 1, 0, buf, len, rx, on_done, &t[i]), 0);
-        else
+        if (i % 2 == 0) {
+            /* in three chains, the last a reference, as a batch of moved requests is */
+            struct evbuffer *eb = evbuffer_new();
+            assert_non_null(eb);
+            assert_int_equal(evbuffer_add(eb, buf, len / 3), 0);
+            assert_int_equal(evbuffer_add(eb, buf + len / 3, len / 3), 0);
+            assert_int_equal(evbuffer_add_reference(eb, buf + 2 * (len / 3), len - 2 * (len / 3), free_chain, buf), 0);
+            assert_int_equal(spool_put_buf(q, OG_SIGNAL_TRACES, 1, 0, eb, rx, on_done, &t[i]), 0);
+        } else {
             assert_int_equal(spool_put(q, OG_SIGNAL_TRACES, 1, 0, buf, len, rx, on_done, &t[i]), 0);
-        if (i % 2 != 0)
             free(buf);
+        }
     }
     wait_tickets(t, 64);
     assert_int_equal(spool_reader_create(sp, &rd, err, sizeof(err)), 0);
