@@ -136,6 +136,10 @@ struct og_component_type {
     /* Exporters: true when it batches what it takes by itself (sending_queue.batch), so that a batch
      * processor in front of it passes requests on instead of batching them twice. May be NULL (false). */
     bool (*batches)(const struct component *c);
+    /* Exporters: true when it answers a request once it is stored (sending_queue.storage), so that a batch
+     * processor in front of it commits as it goes instead of holding requests for its timeout. May be NULL
+     * (false). */
+    bool (*stores)(const struct component *c);
     /* Processors: takes <p> on worker <r> and passes it (or what it made of
      * it) on with pipeline_run(pl, next, ...). Returns as consume does. */
     int (*process)(struct component *c, struct pipeline *pl, size_t next, struct reactor *r,

@@ -644,10 +644,17 @@ static bool exp_otlp_batches(const struct component *c)
     return conf->queue.batch.enabled;
 }
 
+static bool exp_otlp_stores(const struct component *c)
+{
+    const struct exp_otlp_conf *conf = c->conf;
+
+    return conf->queue.storage != NULL;
+}
+
 #define EXP_OTLP_TYPE(type_name, key_table, check_fn) \
     { .name = type_name, .kind = OG_KIND_EXPORTER, .keys = key_table, .conf_size = sizeof(struct exp_otlp_conf), \
       .signals = OG_SIGNAL_ALL, .check = check_fn, .start = exp_otlp_start, .consume = exp_otlp_consume, \
-      .batches = exp_otlp_batches, .stop = exp_otlp_stop }
+      .batches = exp_otlp_batches, .stores = exp_otlp_stores, .stop = exp_otlp_stop }
 
 const struct og_component_type exp_otlp_type = EXP_OTLP_TYPE("otlp", exp_otlp_keys, exp_otlp_check);
 const struct og_component_type exp_otlp_grpc_type = EXP_OTLP_TYPE("otlp_grpc", exp_otlp_keys, exp_otlp_check);

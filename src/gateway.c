@@ -68,6 +68,7 @@ static int gateway_build_pipelines(struct gateway *gw, char *err, size_t errlen)
         for (size_t j = 0; j < cp->nexporters; j++) {
             struct component *ex = p->exporters[p->nexporters++] = gateway_find(gw, cp->exporters[j]);
             p->exporters_batch = p->exporters_batch && ex->type->batches != NULL && ex->type->batches(ex);
+            p->exporters_store = p->exporters_store || (ex->type->stores != NULL && ex->type->stores(ex));
         }
     }
     return 0;

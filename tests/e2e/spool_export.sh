@@ -5,7 +5,8 @@
 # processor; an upstream down for the whole send (the backlog is in the spool, then delivered); permanent
 # rejections (dropped, counted, the queue moves on); one tenant's upstream failing while the other's flows;
 # SIGTERM with a backlog, and a restart that delivers it; an exporter renamed over a backlog; the upstream
-# killed in the middle of a batch; a batch deleted (max_age) while it is sent, over each exporter.
+# killed in the middle of a batch; the batch processor committing as it goes; a batch deleted (max_age) while
+# it is sent, over each exporter.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/spool_lib.sh"
 
@@ -206,7 +207,7 @@ stop_sink
 rm -rf "$SPOOL_DIR"
 spool_config cfg6.yaml batch=1
 if start_daemon cfg6.yaml; then
-    send grpc --signal traces -n $((N * 20)) -c 4
+    send grpc --signal traces -n $((N * 2)) --spans-per-request 1000 -c 4
     is "$S_RC:$S_ACK_ITEMS" "0:$((ITEMS * 20))" "upstream killed mid-batch: $((ITEMS * 20)) spans acknowledged into the spool"
     for i in 1 2 3 4; do
         start_sink --fault blackhole || break
@@ -233,7 +234,41 @@ else
     fail "upstream killed mid-batch: otelgate did not start"
 fi
 
-# ------------------------ 7. a batch leaves the spool while it is sent ----
+# ----------------------------- 7. the batch processor commits as it goes ----
+
+# In front of an exporter that stores, a batch goes as soon as the one before it is stored (a group commit),
+# not after the processor's timeout (30 s here): a client sending one request at a time is answered once its
+# request is stored, and each goes upstream alone. 40 requests sent at once: the first goes alone, the others
+# arrive while it is stored and go after it, together; the upstream gets 2 to 39 requests.
+rm -rf "$SPOOL_DIR"
+reset_sink
+spool_config cfg7g.yaml batch=1 batch_timeout=30s
+if start_daemon cfg7g.yaml; then
+    t0=$(now_ms)
+    send grpc --signal traces -n 3 -c 1 --concurrency 1
+    t1=$(now_ms)
+    is "$S_RC:$S_ACK_ITEMS" "0:300" "group commit: 3 requests sent one at a time, acknowledged"
+    check "... each answered once stored, not after the batch processor's 30 s (took $((t1 - t0)) ms)" \
+        test $((t1 - t0)) -lt 10000
+    wait_until 10 unique_is traces 300
+    is "$(count traces.unique traces.requests)" "300 3" "... and each went upstream alone: 300 spans in 3 requests"
+    reset_sink
+    send grpc --signal traces -n 40 --spans-per-request 10 -c 1 --concurrency 40
+    is "$S_RC:$S_ACK_ITEMS" "0:400" "group commit: 40 requests sent at once, acknowledged"
+    wait_until 10 unique_is traces 400
+    got=$(count traces.requests)
+    check "... the first went upstream alone, the others together after it: $got requests of 40 (2 to 39)" \
+        test "${got:-0}" -ge 2 -a "${got:-0}" -le 39
+    check "the batch processor logs which pipelines it commits as it goes" \
+        grep -q "batch: pipeline traces: a batch goes once the one before it is stored, or when full, or after timeout (group commit)" \
+        "$DAEMON_LOG"
+    stop_daemon
+    is "$DAEMON_RC" 0 "group commit: exit 0"
+else
+    fail "group commit: otelgate did not start"
+fi
+
+# ------------------------ 8. a batch leaves the spool while it is sent ----
 
 # The exporter reads a spooled batch from the spool as it writes it. An upstream that grants no flow-control
 # window beyond HTTP/2's first 65,535 bytes holds a 1 MB batch half sent; max_age deletes the batch meanwhile
@@ -266,7 +301,7 @@ else
     fail "batch gone mid-send: h2_stall_upstream.py or otelgate did not start"
 fi
 
-# ------------------ 8. a batch leaves the spool while it is sent over OTLP/HTTP ----
+# ------------------ 9. a batch leaves the spool while it is sent over OTLP/HTTP ----
 
 # The same over HTTP/1.1, where a request cannot be reset alone: an upstream that stops reading after 64 KiB
 # of a 9 MB body holds the send (the kernel takes about 3 MB of it into the socket, the exporter 256 KiB more)
