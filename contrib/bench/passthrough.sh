@@ -10,8 +10,9 @@
 #    the sink starts: from the first span it receives (the exporter's
 #    reconnect backoff is not replay) until it holds them all.
 #
-# The requests are rounded up to whole batches, so the last one closes on
-# send_batch_size, not after the batch timeout: the figure is throughput.
+# The requests are rounded up to whole batches, so that with BATCHER=exporter
+# the last one goes on min_size, not after flush_timeout: the figure is
+# throughput.
 #
 #   contrib/bench/passthrough.sh [OTELGATE] [OTELGEN]      (run from the tree)
 #   SPANS=2000000 COMPRESSION=gzip contrib/bench/passthrough.sh
