@@ -318,9 +318,9 @@ static long mapped_kib(const char *suffix)
 }
 
 /* Batches come out byte for byte, whole or in slices, large ones (own overflow pages) and small ones (shared
- * leaf pages), moved in as an evbuffer's chains (spool_put_buf) or copied in; and reading 48 MiB of them back, then deleting them,
- * leaves almost none of the map resident in this process: batches are read from the file, and the writer
- * unmaps what its transactions read. */
+ * leaf pages), moved in as an evbuffer's chains (spool_put_buf) or copied in; and reading 48 MiB of them
+ * back, then deleting them, leaves almost none of the map resident in this process: batches are read from
+ * the file, and the writer unmaps what its transactions read. */
 static void test_copy_out_resident(void **state)
 {
     char *dir = make_dir();
