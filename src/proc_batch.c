@@ -467,13 +467,16 @@ static void proc_batch_started(struct component *c)
     struct pipeline *pls = gateway_pipelines(set->gw, &n);
 
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < pls[i].nprocessors; j++)
-            if (pls[i].processors[j] == c && pls[i].exporters_batch)
+        for (size_t j = 0; j < pls[i].nprocessors; j++) {
+            if (pls[i].processors[j] != c)
+                continue;
+            if (pls[i].exporters_batch)
                 log_info(c->id, "pipeline %s: requests go on unbatched, its exporters batch them (sending_queue.batch)",
                          pls[i].conf->id);
-            else if (pls[i].processors[j] == c && pls[i].exporters_store)
+            else if (pls[i].exporters_store)
                 log_info(c->id, "pipeline %s: a request that finds nothing batched or being stored goes at once "
                          "(its exporters store)", pls[i].conf->id);
+        }
 }
 
 static void proc_batch_drain(struct component *c)

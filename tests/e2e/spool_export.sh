@@ -245,12 +245,10 @@ rm -rf "$SPOOL_DIR"
 reset_sink
 spool_config cfg7g.yaml batch=1 batch_timeout=2s
 if start_daemon cfg7g.yaml; then
-    t0=$(now_ms)
-    send grpc --signal traces -n 3 -c 1 --concurrency 1
-    t1=$(now_ms)
+    send_one_by_one 3
     is "$S_RC:$S_ACK_ITEMS" "0:300" "lone requests: 3 sent one at a time, acknowledged"
-    check "... each answered once stored, not after the batch processor's 2 s (took $((t1 - t0)) ms)" \
-        test $((t1 - t0)) -lt 1900
+    check "... each answered once stored, not after the batch processor's 2 s (took $SEND_MS ms)" \
+        test $SEND_MS -lt 1900
     wait_until 10 unique_is traces 300
     is "$(count traces.unique traces.requests)" "300 3" "... and each went upstream alone: 300 spans in 3 requests"
     reset_sink

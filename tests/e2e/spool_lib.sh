@@ -133,6 +133,16 @@ send()
     [ "$S_RC" = 0 ] || [ "$S_RC" = 1 ] || diag "otelgen send exited $S_RC: $(printf '%s' "$ERR" | tail -n 3)"
 }
 
+# send_one_by_one N: N trace requests of 100 spans over OTLP/gRPC, each sent once the last was answered (as
+# the SDKs' batch processors do); SEND_MS gets how long the send took.
+send_one_by_one()
+{
+    local t0
+    t0=$(now_ms)
+    send grpc --signal traces -n "$1" -c 1 --concurrency 1
+    SEND_MS=$(($(now_ms) - t0))
+}
+
 # send_bg VAR PROTOCOL ARGS...: otelgen send --json in the background; VAR gets "PID OUTFILE".
 send_bg()
 {

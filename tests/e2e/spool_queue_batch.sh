@@ -3,9 +3,9 @@
 # otlphttp exporter, each request stored in the spool on its own and answered once committed) -> otelgen
 # sink, which counts the requests the exporter merged the stored ones into. Merging by min_size over both
 # exporters, with gzip (one gzip member per stored request) and without; clients answered before their batch
-# is full; flush_timeout; a batch processor in front passing requests on; max_size, and a request larger than it; signals never merged together; a run
-# refused (503) and sent again whole; a stored request deleted (max_age) while its run is sent; the
-# configuration errors.
+# is full; flush_timeout; a batch processor in front passing requests on; max_size, and a request larger
+# than it; signals never merged together; a run refused (503) and sent again whole; a stored request deleted
+# (max_age) while its run is sent; the configuration errors.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/spool_lib.sh"
 
@@ -54,12 +54,10 @@ rm -rf "$SPOOL_DIR"
 reset_sink
 spool_config cfg2.yaml qbatch="min_size: 1000, flush_timeout: 1s"
 if start_daemon cfg2.yaml; then
-    t0=$(now_ms)
-    send grpc --signal traces -n 3 -c 1 --concurrency 1
-    t1=$(now_ms)
+    send_one_by_one 3
     is "$S_RC:$S_ACK_ITEMS:$(count traces.requests)" "0:300:0" \
         "3 requests of 100 with min_size 1000: acknowledged, none upstream yet"
-    check "the 3 answers came before flush_timeout (took $((t1 - t0)) ms of 1000)" test $((t1 - t0)) -lt 900
+    check "the 3 answers came before flush_timeout (took $SEND_MS ms of 1000)" test $SEND_MS -lt 900
     wait_until 10 unique_is traces 300
     is "$(count traces.unique traces.requests)" "300 1" "flush_timeout: the 300 spans go upstream as one request"
     stop_daemon
@@ -75,12 +73,10 @@ rm -rf "$SPOOL_DIR"
 reset_sink
 spool_config cfg2b.yaml batch=1 batch_timeout=30s qbatch="min_size: 1000, flush_timeout: 1s"
 if start_daemon cfg2b.yaml; then
-    t0=$(now_ms)
-    send grpc --signal traces -n 3 -c 1 --concurrency 1
-    t1=$(now_ms)
+    send_one_by_one 3
     is "$S_RC:$S_ACK_ITEMS" "0:300" "batch processor (timeout 30s) before sending_queue.batch: 3 requests acknowledged"
-    check "... one after the other, each answered once stored, not after the processor's 30 s (took $((t1 - t0)) ms)" \
-        test $((t1 - t0)) -lt 10000
+    check "... one after the other, each answered once stored, not after the processor's 30 s (took $SEND_MS ms)" \
+        test $SEND_MS -lt 10000
     wait_until 10 unique_is traces 300
     is "$(count traces.unique traces.requests)" "300 1" "... and merged by the exporter: 300 spans upstream in one request"
     check "the batch processor logs which pipelines it passes requests through" \
