@@ -17,7 +17,7 @@ struct pipeline {
     struct component **exporters;
     size_t nexporters;
     bool exporters_batch;       /* every exporter batches by itself: batch processors pass requests on */
-    bool exporters_store;       /* an exporter answers once the data is stored: a lone request goes at once */
+    bool exporters_store;       /* an exporter answers once the data is stored: batches are group commits */
 };
 
 /* Runs <p> through <pl> from processor <from> on (== nprocessors: straight

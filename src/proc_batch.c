@@ -5,12 +5,19 @@
  * send_batch_size items or is timeout old, and every request in it is
  * answered with the batch's verdict, so "accept means durable" holds
  * through batching. In a pipeline whose exporter stores what it takes
- * (sending_queue.storage), a client waits for the commit: there a request
- * that finds nothing of its (pipeline, tenant) batched or being stored goes
- * at once, so that a lone client does not wait for the timer with the disk
- * idle. In a pipeline whose exporters all batch by themselves
- * (sending_queue.batch) requests go on as they come. Worker state only: no
- * locks. */
+ * (sending_queue.storage), a client waits for the commit, so there the
+ * batch is a group commit: it goes at once when no batch of its (pipeline,
+ * tenant) is being stored, and at the answer of the last one that was; while
+ * one is, it goes at half of send_batch_size, so that the next is ready when
+ * the disk is. Waiting for send_batch_size or the timer instead left the
+ * disk idle while the clients waited: clients with fewer items in flight
+ * than one batch got one batch per timeout (passthrough.sh, 4 clients of 512
+ * spans with one request each in flight: 12,500 spans/s, 660,000 with the
+ * group commit), and those with a little more than one batch in flight got
+ * one batch per commit and refill, not two overlapping (10,000 and 16,384
+ * spans in flight: 14 % and 27 % more with it). In a pipeline
+ * whose exporters all batch by themselves (sending_queue.batch) requests go
+ * on as they come. Worker state only: no locks. */
 #include "autoconf.h"
 
 #include <event2/buffer.h>
@@ -104,6 +111,34 @@ struct proc_batch_set {
     struct proc_batch_worker *workers;
 };
 
+/* The open batch of (<pl>, <tenant>) on <wk>, or NULL. A linear walk: the
+ * list is short unless there are many tenants, and bounded by
+ * metadata_cardinality_limit. */
+static struct proc_batch *proc_batch_find(struct proc_batch_worker *wk, const struct pipeline *pl, const char *tenant)
+{
+    struct proc_batch *b;
+
+    TAILQ_FOREACH(b, &wk->open, link)
+        if (b->pl == pl && strcmp(b->tenant, tenant) == 0)
+            return b;
+    return NULL;
+}
+
+/* True when a batch of (<pl>, <tenant>) on <wk> waits for its verdict. A
+ * linear walk: batches wait for a commit or two, so the list is short. */
+static bool proc_batch_storing(struct proc_batch_worker *wk, const struct pipeline *pl, const char *tenant)
+{
+    struct proc_batch *b;
+
+    TAILQ_FOREACH(b, &wk->flushing, link)
+        if (b->pl == pl && strcmp(b->tenant, tenant) == 0)
+            return true;
+    return false;
+}
+
+/* A verdict sends the next batch, whose own verdict may come at once: the two call each other. */
+static void proc_batch_flush(struct proc_batch *b);
+
 static void proc_batch_destroy(struct proc_batch *b)
 {
     if (b->timer != NULL)
@@ -133,17 +168,25 @@ static void proc_batch_retire(struct proc_batch *b)
     wk->nidle++;
 }
 
-/* Answers every request of <b> with <status>, then retires <b>. The batch
- * is on no list while the clients are answered: an answer may run the next
- * request of its connection at once, which must find a consistent worker
- * and must not append to this batch. */
+/* Answers every request of <b> with <status>, then retires <b>. In front of
+ * a store, the open batch of <b>'s pipeline and tenant goes first when no
+ * other is being stored: the writer takes it while the clients are answered.
+ * The batch is on no list while the clients are answered: an answer may run
+ * the next request of its connection at once, which must find a consistent
+ * worker and must not append to this batch. */
 static void proc_batch_on_verdict(struct proc_batch *b, int status)
 {
+    struct proc_batch_worker *wk = b->worker;
     struct og_wait **ws = b->waiters;
     size_t n = b->nwaiters;
+    struct proc_batch *next;
 
-    if (b->worker != NULL)
-        TAILQ_REMOVE(&b->worker->flushing, b, link);
+    if (wk != NULL) {
+        TAILQ_REMOVE(&wk->flushing, b, link);
+        if (b->pl->exporters_store && !proc_batch_storing(wk, b->pl, b->tenant) &&
+            (next = proc_batch_find(wk, b->pl, b->tenant)) != NULL)
+            proc_batch_flush(next);
+    }
     b->waiters = NULL;
     b->nwaiters = 0;
     for (size_t i = 0; i < n; i++)
@@ -204,31 +247,6 @@ static void proc_batch_on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     proc_batch_flush(arg);
-}
-
-/* The open batch of (<pl>, <tenant>) on <wk>, or NULL. A linear walk: the
- * list is short unless there are many tenants, and bounded by
- * metadata_cardinality_limit. */
-static struct proc_batch *proc_batch_find(struct proc_batch_worker *wk, const struct pipeline *pl, const char *tenant)
-{
-    struct proc_batch *b;
-
-    TAILQ_FOREACH(b, &wk->open, link)
-        if (b->pl == pl && strcmp(b->tenant, tenant) == 0)
-            return b;
-    return NULL;
-}
-
-/* True when a batch of (<pl>, <tenant>) on <wk> waits for its verdict. A
- * linear walk: batches wait for a commit or two, so the list is short. */
-static bool proc_batch_storing(struct proc_batch_worker *wk, const struct pipeline *pl, const char *tenant)
-{
-    struct proc_batch *b;
-
-    TAILQ_FOREACH(b, &wk->flushing, link)
-        if (b->pl == pl && strcmp(b->tenant, tenant) == 0)
-            return true;
-    return false;
 }
 
 /* Opens an empty batch for (<pl>, <tenant>) and starts its timer. Returns
@@ -330,9 +348,9 @@ static void proc_batch_drop(struct proc_batch *b)
 
 /* Adds <p> to its open batch, opening one (and sending the oldest when the
  * worker is at metadata_cardinality_limit), and sends the batch when it
- * reached send_batch_size or, in front of an exporter that stores, when
- * <p> is alone in it and no batch of its pipeline and tenant is being
- * stored. A request that would take the batch past
+ * reached send_batch_size or, in front of an exporter that stores, when no
+ * batch of its pipeline and tenant is being stored or it reached half of
+ * send_batch_size while one is. A request that would take the batch past
  * send_batch_max_size sends the batch first; one larger than
  * send_batch_max_size goes on alone. A batch sent may answer clients at
  * once, and an answer may run the next request of its connection here: so
@@ -370,10 +388,11 @@ static int proc_batch_process(struct component *c, struct pipeline *pl, size_t n
             proc_batch_drop(b);
         return OG_RETRY;
     }
-    /* In front of a store, a request alone in its batch with none being stored waits for nobody: others
-     * would only join it if they came within timeout, while its client waits with the disk idle. */
-    bool go = (conf->send_batch_size > 0 && b->items >= (uint64_t)conf->send_batch_size) ||
-              (pl->exporters_store && b->nwaiters == 0 && !proc_batch_storing(wk, pl, p->tenant));
+    /* In front of a store, a group commit: with none being stored the batch waits for nobody, its clients
+     * would wait with the disk idle; with one, it goes at half the size, to be ready when the disk is. */
+    uint64_t size = (uint64_t)conf->send_batch_size;
+    bool go = (size > 0 && b->items >= size) ||
+              (pl->exporters_store && ((size > 0 && b->items >= size / 2) || !proc_batch_storing(wk, pl, p->tenant)));
     if (!go) {
         proc_batch_hold(b, w);
         return OG_PENDING;
@@ -458,8 +477,7 @@ static int proc_batch_start(struct component *c, struct gateway *gw, char *err, 
     return 0;
 }
 
-/* Names the pipelines where this processor passes requests through or sends a lone request at once, once at
- * start. */
+/* Names the pipelines where this processor passes requests through or makes group commits, once at start. */
 static void proc_batch_started(struct component *c)
 {
     struct proc_batch_set *set = c->state;
@@ -474,8 +492,8 @@ static void proc_batch_started(struct component *c)
                 log_info(c->id, "pipeline %s: requests go on unbatched, its exporters batch them (sending_queue.batch)",
                          pls[i].conf->id);
             else if (pls[i].exporters_store)
-                log_info(c->id, "pipeline %s: a request that finds nothing batched or being stored goes at once "
-                         "(its exporters store)", pls[i].conf->id);
+                log_info(c->id, "pipeline %s: a batch goes at once when none is being stored, at half of "
+                         "send_batch_size while one is (its exporters store: group commit)", pls[i].conf->id);
         }
 }
 

@@ -5,7 +5,7 @@
 # processor; an upstream down for the whole send (the backlog is in the spool, then delivered); permanent
 # rejections (dropped, counted, the queue moves on); one tenant's upstream failing while the other's flows;
 # SIGTERM with a backlog, and a restart that delivers it; an exporter renamed over a backlog; the upstream
-# killed in the middle of a batch; the batch processor sending a lone request at once; a batch deleted
+# killed in the middle of a batch; the batch processor's group commits; a batch deleted
 # (max_age) while it is sent, over each exporter.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/spool_lib.sh"
@@ -234,36 +234,66 @@ else
     fail "upstream killed mid-batch: otelgate did not start"
 fi
 
-# ------------------------ 7. the batch processor sends a lone request at once ----
+# ------------------------ 7. the batch processor makes group commits ----
 
-# In front of an exporter that stores, a request that finds nothing of its pipeline and tenant batched or
-# being stored goes at once, not after the processor's timeout (2 s here): a client sending one request at a
-# time is answered once its request is stored, and each goes upstream alone. 40 requests sent at once: the
-# first goes alone, the others arrive while it is stored and wait for the timeout to go together; the
-# upstream gets 2 to 39 requests.
+# In front of an exporter that stores, a client waits for the commit, so a batch goes at once when none of its
+# pipeline and tenant is being stored, goes when the last one being stored is answered, and goes at half of
+# send_batch_size while one is; never after the processor's timeout (2 s here) while the disk is idle.
+# 1. A client sending one request at a time is answered once its request is stored; each goes upstream alone.
+# 2. 40 requests sent at once: the first goes alone, the others arrive while it is stored and go together when
+#    it is answered (or in a few batches), not after the timeout; the upstream gets 2 to 39 requests.
+# 3. Four clients, one request of 512 spans each in flight (2048 spans, a quarter of send_batch_size): each
+#    request waited for the timeout before the group commit, 40 took 20 s.
+# 4. send_batch_size 1000, timeout 30 s, 40 requests of 100 spans at once: while the first is stored the
+#    others go in batches of 500, half the size, so 3900 spans make 8 batches or more: 9 upstream requests at
+#    least (5 when they went at 1000).
 rm -rf "$SPOOL_DIR"
 reset_sink
 spool_config cfg7g.yaml batch=1 batch_timeout=2s
 if start_daemon cfg7g.yaml; then
     send_one_by_one 3
-    is "$S_RC:$S_ACK_ITEMS" "0:300" "lone requests: 3 sent one at a time, acknowledged"
+    is "$S_RC:$S_ACK_ITEMS" "0:300" "group commit: 3 requests sent one at a time, acknowledged"
     check "... each answered once stored, not after the batch processor's 2 s (took $SEND_MS ms)" \
         test $SEND_MS -lt 1900
     wait_until 10 unique_is traces 300
     is "$(count traces.unique traces.requests)" "300 3" "... and each went upstream alone: 300 spans in 3 requests"
     reset_sink
-    send grpc --signal traces -n 40 --spans-per-request 10 -c 1 --concurrency 40
-    is "$S_RC:$S_ACK_ITEMS" "0:400" "lone requests: 40 sent at once, acknowledged"
+    send_one_by_one 40 40 --spans-per-request 10
+    is "$S_RC:$S_ACK_ITEMS" "0:400" "group commit: 40 requests sent at once, acknowledged"
+    check "... answered once stored, not after the batch processor's 2 s (took $SEND_MS ms)" test $SEND_MS -lt 1900
     wait_until 10 unique_is traces 400
     got=$(count traces.requests)
     check "... the first went upstream alone, the others batched after it: $got requests of 40 (2 to 39)" \
         test "${got:-0}" -ge 2 -a "${got:-0}" -le 39
-    check "the batch processor logs the pipelines where it sends a lone request at once" grep -q \
-        "batch: pipeline traces: a request that finds nothing batched or being stored goes at once" "$DAEMON_LOG"
+    reset_sink
+    send_one_by_one 40 4 --spans-per-request 512
+    is "$S_RC:$S_ACK_ITEMS" "0:20480" "group commit: 4 clients with one request of 512 spans each in flight"
+    check "... answered once stored, not after the batch processor's 2 s (40 requests took $SEND_MS ms)" \
+        test $SEND_MS -lt 1900
+    wait_until 10 unique_is traces 20480
+    is "$(count traces.unique)" 20480 "... and all arrived upstream"
+    check "the batch processor logs the pipelines where it makes group commits" grep -q \
+        "batch: pipeline traces: a batch goes at once when none is being stored, at half of send_batch_size" \
+        "$DAEMON_LOG"
     stop_daemon
-    is "$DAEMON_RC" 0 "lone requests: exit 0"
+    is "$DAEMON_RC" 0 "group commit: exit 0"
 else
-    fail "lone requests: otelgate did not start"
+    fail "group commit: otelgate did not start"
+fi
+rm -rf "$SPOOL_DIR"
+reset_sink
+spool_config cfg7h.yaml batch=1 batch_size=1000 batch_timeout=30s
+if start_daemon cfg7h.yaml; then
+    send grpc --signal traces -n 40 -c 1 --concurrency 40
+    is "$S_RC:$S_ACK_ITEMS" "0:4000" "group commit: 40 requests of 100 spans at once, send_batch_size 1000"
+    wait_until 10 unique_is traces 4000
+    got=$(count traces.requests)
+    check "... batched at 500 spans while one was being stored: $got upstream requests (9 or more)" \
+        test "${got:-0}" -ge 9
+    stop_daemon
+    is "$DAEMON_RC" 0 "group commit, send_batch_size 1000: exit 0"
+else
+    fail "group commit, send_batch_size 1000: otelgate did not start"
 fi
 
 # ------------------------ 8. a batch leaves the spool while it is sent ----

@@ -38,12 +38,13 @@ spool_config()
     local path=$1 kv k v
     shift
     local exporter=otlp compression=none batch=0 num_consumers=4 max_size=0 when_full=reject max_age=168h
-    local dir=$SPOOL_DIR spool_max=1GiB sync=always timeout=2s recv_mib=4 qbatch='' batch_timeout=200ms endpoint
+    local dir=$SPOOL_DIR spool_max=1GiB sync=always timeout=2s recv_mib=4 qbatch='' batch_size=8192 batch_timeout=200ms
+    local endpoint
     for kv in "$@"; do
         k=${kv%%=*} v=${kv#*=}
         case $k in
         exporter | compression | batch | num_consumers | max_size | when_full | max_age | dir | spool_max | sync | timeout | \
-            recv_mib | qbatch | batch_timeout)
+            recv_mib | qbatch | batch_size | batch_timeout)
             printf -v "$k" '%s' "$v" ;;
         *) echo "spool_config: unknown key $k" >&2; return 1 ;;
         esac
@@ -65,7 +66,7 @@ spool_config()
         echo "      http: { endpoint: 127.0.0.1:$HTTP_PORT }"
         if [ "$batch" = 1 ]; then
             echo "processors:"
-            echo "  batch: { send_batch_size: 8192, timeout: $batch_timeout }"
+            echo "  batch: { send_batch_size: $batch_size, timeout: $batch_timeout }"
         fi
         echo "exporters:"
         echo "  $exporter:"
@@ -133,13 +134,15 @@ send()
     [ "$S_RC" = 0 ] || [ "$S_RC" = 1 ] || diag "otelgen send exited $S_RC: $(printf '%s' "$ERR" | tail -n 3)"
 }
 
-# send_one_by_one N: N trace requests of 100 spans over OTLP/gRPC, each sent once the last was answered (as
-# the SDKs' batch processors do); SEND_MS gets how long the send took.
+# send_one_by_one N [C [ARGS...]]: N trace requests (of 100 spans, unless ARGS say otherwise) over OTLP/gRPC
+# from C clients (1) that each send a request once their last was answered, as the SDKs' batch processors do;
+# SEND_MS gets how long the send took.
 send_one_by_one()
 {
-    local t0
+    local n=$1 c=${2:-1} t0
+    shift $(($# < 2 ? $# : 2))
     t0=$(now_ms)
-    send grpc --signal traces -n "$1" -c 1 --concurrency 1
+    send grpc --signal traces -n "$n" -c 1 --concurrency "$c" "$@"
     SEND_MS=$(($(now_ms) - t0))
 }
 
