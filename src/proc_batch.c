@@ -15,9 +15,9 @@
  * spans with one request each in flight: 12,500 spans/s, 660,000 with the
  * group commit), and those with a little more than one batch in flight got
  * one batch per commit and refill, not two overlapping (10,000 and 16,384
- * spans in flight: 14 % and 27 % more with it). In a pipeline
- * whose exporters all batch by themselves (sending_queue.batch) requests go
- * on as they come. Worker state only: no locks. */
+ * spans in flight: 14 % and 27 % more with it). In a pipeline whose
+ * exporters all batch by themselves (sending_queue.batch) requests go on as
+ * they come. Worker state only: no locks. */
 #include "autoconf.h"
 
 #include <event2/buffer.h>
