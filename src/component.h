@@ -137,8 +137,8 @@ struct og_component_type {
      * processor in front of it passes requests on instead of batching them twice. May be NULL (false). */
     bool (*batches)(const struct component *c);
     /* Exporters: true when it answers a request once it is stored (sending_queue.storage), so that a batch
-     * processor in front of it sends a request that finds nothing to wait for at once, instead of holding it
-     * for its timeout with the disk idle. May be NULL (false). */
+     * processor in front of it makes group commits instead of holding requests for its size or timeout with
+     * the disk idle. May be NULL (false). */
     bool (*stores)(const struct component *c);
     /* Processors: takes <p> on worker <r> and passes it (or what it made of
      * it) on with pipeline_run(pl, next, ...). Returns as consume does. */

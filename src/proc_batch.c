@@ -390,9 +390,8 @@ static int proc_batch_process(struct component *c, struct pipeline *pl, size_t n
     }
     /* In front of a store, a group commit: with none being stored the batch waits for nobody, its clients
      * would wait with the disk idle; with one, it goes at half the size, to be ready when the disk is. */
-    uint64_t size = (uint64_t)conf->send_batch_size;
-    bool go = (size > 0 && b->items >= size) ||
-              (pl->exporters_store && ((size > 0 && b->items >= size / 2) || !proc_batch_storing(wk, pl, p->tenant)));
+    uint64_t size = (uint64_t)conf->send_batch_size, at = pl->exporters_store ? size / 2 : size;
+    bool go = (size > 0 && b->items >= at) || (pl->exporters_store && !proc_batch_storing(wk, pl, p->tenant));
     if (!go) {
         proc_batch_hold(b, w);
         return OG_PENDING;

@@ -29,7 +29,8 @@ SPOOL_DIR=$OG_TMP/spool
 # spool_config PATH [KEY=VALUE...]: otlp receiver (gRPC and HTTP, tenant header X-Tenant-Id) -> [batch] -> an
 # exporter to the sink with its sending queue in the spool, for every signal. The daemon's ports are picked
 # on the first call and kept, so a restarted daemon is found where the senders left it. Keys (defaults):
-#   exporter=otlp | otlphttp       compression=none | gzip   batch=0 | 1  batch_timeout=200ms  num_consumers=4
+#   exporter=otlp | otlphttp       compression=none | gzip   num_consumers=4
+#   batch=0 | 1 (the batch processor)  batch_size=8192 (its send_batch_size)  batch_timeout=200ms
 #   max_size=0  when_full=reject  max_age=168h  qbatch= (sending_queue; qbatch: the keys of its batch, as
 #   "min_size: 1000, flush_timeout: 1s")   timeout=2s  recv_mib=4 (the gRPC receiver's max_recv_msg_size_mib)
 #   dir=$SPOOL_DIR  spool_max=1GiB  sync=always  (the spool extension)
